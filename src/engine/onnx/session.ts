@@ -1,0 +1,129 @@
+/**
+ * onnxruntime-node session factory with typed host tensors. fp16 data crosses as raw half bits
+ * in a Uint16Array (see weights/halfFloat.ts), never bf16.
+ */
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { StudioError } from '../../shared/errors';
+import type { ElemType } from './proto';
+
+export type HostTensor = {
+  dtype: ElemType;
+  shape: number[];
+  data: Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+};
+
+export interface SessionOptions {
+  provider: 'cpu' | 'cuda';
+  deviceId?: number;
+  intraOpThreads?: number;
+}
+
+export interface GraphSession {
+  readonly modelPath: string;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
+}
+
+const DATA_CTORS: Record<ElemType, { new (n: number): HostTensor['data'] } & { name: string }> = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+  uint8: Uint8Array,
+};
+
+export function hostTensor(dtype: ElemType, shape: number[], data?: HostTensor['data']): HostTensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const d = data ?? new DATA_CTORS[dtype](n);
+  if (d.length !== n) {
+    throw new StudioError('INTERNAL', `A ${dtype} tensor of shape [${shape}] needs ${n} elements, got ${d.length}.`);
+  }
+  return { dtype, shape, data: d };
+}
+
+function graphLabel(modelPath: string): string {
+  return path.basename(modelPath);
+}
+
+function isCudaMissing(error: unknown): boolean {
+  const msg = String((error as Error)?.message ?? error).toLowerCase();
+  return msg.includes('cuda') || msg.includes('execution provider') || msg.includes('backend');
+}
+
+export async function createSession(modelPath: string, opts: SessionOptions): Promise<GraphSession> {
+  const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
+    opts.provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 } as ort.InferenceSession.ExecutionProviderConfig] : ['cpu'];
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders,
+    graphOptimizationLevel: 'all',
+    ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+  };
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, sessionOptions);
+  } catch (cause) {
+    if (opts.provider === 'cuda' && isCudaMissing(cause)) {
+      throw new StudioError(
+        'RUNTIME_FAILED',
+        `The CUDA runtime for ONNX Runtime could not be loaded to run ${graphLabel(modelPath)} (${(cause as Error)?.message ?? cause}). ` +
+          'Install the matching CUDA provider for onnxruntime-node 1.29.0 and an NVIDIA driver with CUDA 12/13, or choose the CPU device in settings.',
+        { cause },
+      );
+    }
+    throw new StudioError(
+      'RUNTIME_FAILED',
+      `ONNX Runtime could not load the graph ${modelPath}: ${(cause as Error)?.message ?? cause}. ` +
+        'Delete the graph cache folder so the graph is rebuilt; if it persists, report the message.',
+      { cause },
+    );
+  }
+
+  const inputNames = [...session.inputNames];
+  const outputNames = [...session.outputNames];
+
+  return {
+    modelPath,
+    inputNames,
+    outputNames,
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const name of inputNames) {
+        const t = feeds[name];
+        if (!t) {
+          throw new StudioError(
+            'INTERNAL',
+            `Graph ${graphLabel(modelPath)} needs input "${name}" but it was not given (given: ${Object.keys(feeds).join(', ') || 'none'}).`,
+          );
+        }
+        ortFeeds[name] = new ort.Tensor(t.dtype, t.data as never, t.shape);
+      }
+      let results: ort.InferenceSession.OnnxValueMapType;
+      try {
+        results = await session.run(ortFeeds);
+      } catch (cause) {
+        const shapes = Object.entries(feeds)
+          .map(([k, t]) => `${k}:${t.dtype}[${t.shape}]`)
+          .join(', ');
+        throw new StudioError(
+          'RUNTIME_FAILED',
+          `Running graph ${graphLabel(modelPath)} failed with inputs ${shapes}: ${(cause as Error)?.message ?? cause}. ` +
+            'Check the input sizes; if they are right, free GPU memory (lower resolution or enable offload) and retry.',
+          { cause },
+        );
+      }
+      const out: Record<string, HostTensor> = {};
+      for (const name of outputNames) {
+        const t = results[name] as ort.Tensor;
+        out[name] = { dtype: t.type as ElemType, shape: [...t.dims], data: t.data as HostTensor['data'] };
+      }
+      return out;
+    },
+    async release() {
+      await session.release();
+    },
+  };
+}
