@@ -16,6 +16,8 @@ export type StudioErrorCode =
   | 'INVALID_REQUEST'
   | 'CANCELLED'
   | 'IO_FAILED'
+  | 'INVALID_FILE'
+  | 'UNSUPPORTED_FILE'
   | 'INTERNAL';
 
 export class StudioError extends Error {
