@@ -6,3 +6,4 @@ export { rmsNorm, layerNorm } from './norms';
 export type { RmsNormOptions, LayerNormOptions } from './norms';
 export { multiHeadAttention } from './attention';
 export type { AttentionOptions } from './attention';
+export * from './cache';
