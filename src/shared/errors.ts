@@ -18,6 +18,7 @@ export type StudioErrorCode =
   | 'IO_FAILED'
   | 'INVALID_FILE'
   | 'UNSUPPORTED_FILE'
+  | 'GPU_UNAVAILABLE'
   | 'INTERNAL';
 
 export class StudioError extends Error {
