@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, truncateSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, truncateSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { cleanupTempDirs, floatFeed, seeded, tempDir } from '../../../test/helpers/onnxHarness';
-import { cacheFolderName, cacheKey, getOrBuildGraph, type GraphCacheEvent } from './cache';
+import { cacheFolderName, cacheKey, fileFingerprint, getOrBuildGraph, type GraphCacheEvent } from './cache';
 import { ExternalDataWriter } from './externalData';
 import { GraphBuilder, externalDataPath } from './graph';
 import * as ops from './ops';
@@ -89,6 +89,33 @@ describe('getOrBuildGraph', () => {
     expect((err as StudioError).message).toContain('weights unreadable');
     expect(readdirSync(cacheDir)).toEqual([]);
     expect(existsSync(join(cacheDir, cacheFolderName('broken')))).toBe(false);
+  });
+
+  it('removes temp folders of dead builds but not of live ones', async () => {
+    const cacheDir = tempDir();
+    const folder = cacheFolderName('k2');
+    const dead = join(cacheDir, `.tmp-${folder}-999999999-dead`);
+    const live = join(cacheDir, `.tmp-${folder}-${process.pid}-live`);
+    mkdirSync(dead);
+    mkdirSync(live);
+    await getOrBuildGraph({ cacheDir, key: 'k2', build: makeBuild({ builds: 0 }) });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
+  it('fileFingerprint changes with content at either end and with size', () => {
+    const dir = tempDir();
+    const f = join(dir, 'w.bin');
+    const big = new Uint8Array(3 * 1024 * 1024);
+    writeFileSync(f, big);
+    const a = fileFingerprint(f);
+    big[big.length - 1] = 1;
+    writeFileSync(f, big);
+    const b = fileFingerprint(f);
+    writeFileSync(f, big.subarray(1));
+    const c = fileFingerprint(f);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(fileFingerprint(f)).toBe(c);
   });
 
   it('different keys get different folders; cacheKey is order-independent', () => {

@@ -48,6 +48,58 @@ function stableStringify(v: unknown): string {
   return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableStringify(x)}`).join(',')}}`;
 }
 
+/**
+ * A cheap identity for a (possibly 20 GB) weight file to put in a cache key: size, mtime and
+ * SHA-256 of the first and last MiB. Hashing the whole file would cost a minute per launch.
+ */
+export function fileFingerprint(filePath: string): string {
+  const CHUNK = 1024 * 1024;
+  let fd: number;
+  try {
+    fd = fs.openSync(filePath, 'r');
+  } catch (cause) {
+    throw new StudioError('WEIGHTS_NOT_FOUND', `Cannot read ${filePath} to fingerprint it. Check that the weights are installed.`, { cause });
+  }
+  try {
+    const { size, mtimeMs } = fs.fstatSync(fd);
+    const hash = createHash('sha256').update(`${size}:${Math.floor(mtimeMs)}:`);
+    const buf = Buffer.alloc(Math.min(CHUNK, size));
+    for (const at of size > CHUNK ? [0, size - CHUNK] : [0]) {
+      const n = fs.readSync(fd, buf, 0, buf.length, at);
+      hash.update(buf.subarray(0, n));
+    }
+    return hash.digest('hex').slice(0, 32);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Removes temp folders of this key left by builds whose process died (crash, kill). */
+async function removeAbandonedTemps(cacheDir: string, folder: string): Promise<void> {
+  const prefix = `.tmp-${folder}-`;
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(cacheDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+    await fs.promises.rm(path.join(cacheDir, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Folder name for a key: readable prefix + hash, so any key string is a safe name. */
 export function cacheFolderName(key: string): string {
   const readable = key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
@@ -106,6 +158,7 @@ export async function getOrBuildGraph(opts: GetOrBuildOptions): Promise<string> 
   onEvent?.({ type: 'build', key, dir });
   const started = Date.now();
   await fs.promises.mkdir(cacheDir, { recursive: true });
+  await removeAbandonedTemps(cacheDir, path.basename(dir));
   const tmp = path.join(cacheDir, `.tmp-${path.basename(dir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await fs.promises.mkdir(tmp);
   try {

@@ -6,9 +6,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StudioError } from '../../shared/errors';
 
-/** Tensors at least this big start on a page boundary, so ORT can memory-map them. */
+/** Tensors at least this big start on a page boundary (4096), so ORT can memory-map them. */
 export const EXTERNAL_ALIGN_THRESHOLD = 64 * 1024;
 export const EXTERNAL_ALIGNMENT = 4096;
+/**
+ * Tensors of 1 MiB and more start on a 64 KiB boundary: Windows maps files only at its 64 KiB
+ * allocation granularity (what onnx's own external-data writer does too). Costs < 0.5 % of a
+ * 20 GB file.
+ */
+export const EXTERNAL_LARGE_THRESHOLD = 1024 * 1024;
+export const EXTERNAL_LARGE_ALIGNMENT = 64 * 1024;
 
 export class ExternalDataWriter {
   readonly filePath: string;
@@ -41,10 +48,9 @@ export class ExternalDataWriter {
     if (this.fd === null) {
       throw new StudioError('INTERNAL', `External data file ${this.filePath} was appended to after close().`);
     }
-    if (bytes.length >= EXTERNAL_ALIGN_THRESHOLD && this.position % EXTERNAL_ALIGNMENT !== 0) {
-      const pad = EXTERNAL_ALIGNMENT - (this.position % EXTERNAL_ALIGNMENT);
-      this.writeAll(new Uint8Array(pad));
-    }
+    const align =
+      bytes.length >= EXTERNAL_LARGE_THRESHOLD ? EXTERNAL_LARGE_ALIGNMENT : bytes.length >= EXTERNAL_ALIGN_THRESHOLD ? EXTERNAL_ALIGNMENT : 1;
+    if (this.position % align !== 0) this.writeAll(new Uint8Array(align - (this.position % align)));
     const offset = this.position;
     this.writeAll(bytes);
     return { offset, length: bytes.length };

@@ -111,6 +111,7 @@ describe('GraphBuilder', () => {
     expect(() => g.op('LeakyRelu', [x], { alpha: 0.5 })).toThrow(StudioError);
     expect(() => g.input('x', 'float32', [1])).toThrow(/used twice/);
     expect(() => g.weight('w', { dtype: 'float32', shape: [2, 2], data: new Float32Array(3) })).toThrow(/needs 16/);
+    expect(() => g.weightTransposed('w3', { dtype: 'float32', shape: [4], data: new Float32Array(4) })).toThrow(/2-D/);
   });
 
   it('encodes negative and large varints as protobuf does', () => {
@@ -138,5 +139,13 @@ describe('ExternalDataWriter', () => {
     expect(bytes[bigAt.offset]).toBe(7);
     expect(bytes[tail.offset]).toBe(9);
     expect(() => w.append(Uint8Array.of(1))).toThrow(StudioError);
+  });
+
+  it('aligns tensors of 1 MiB and more to 64 KiB (Windows mapping granularity)', () => {
+    const w = new ExternalDataWriter(join(tempDir(), 'w.onnx.data'));
+    w.append(new Uint8Array(5));
+    const big = w.append(new Uint8Array(1024 * 1024));
+    w.close();
+    expect(big.offset).toBe(65536);
   });
 });

@@ -170,6 +170,7 @@ export class GraphBuilder {
 
   /** Adds an initializer; the bytes go to external data when a writer was given, inline otherwise. */
   private initializer(name: string, type: ElemType, shape: number[], bytes: Uint8Array, inline: boolean): Value {
+    this.assertOpen();
     const expected = shape.reduce((a, b) => a * b, 1) * ELEM_BYTES[type];
     if (bytes.length !== expected) {
       throw new StudioError(
@@ -270,9 +271,7 @@ export class GraphBuilder {
     attrs: Record<string, AttrValue> | undefined,
     opts: { domain?: string; name?: string } | undefined,
   ): Value[] {
-    if (this.saved) {
-      throw new StudioError('GRAPH_BUILD_FAILED', `Graph "${this.name}" was already saved; nodes can no longer be added.`);
-    }
+    this.assertOpen();
     const domain = opts?.domain ?? '';
     if (domain === MS_DOMAIN) this.usesMsDomain = true;
     const nodeName = opts?.name ? this.claim(opts.name) : this.uniqueName(opType);
@@ -285,6 +284,12 @@ export class GraphBuilder {
     this.nodes.push(encodeNode({ opType, name: nodeName, domain, inputs: names, outputs: outputs.map((o) => o.name), attributes }));
     this.propagateType(opType, inputs, outputs, attrs);
     return outputs;
+  }
+
+  private assertOpen(): void {
+    if (this.saved) {
+      throw new StudioError('GRAPH_BUILD_FAILED', `Graph "${this.name}" was already saved; nothing can be added to it.`);
+    }
   }
 
   private propagateType(

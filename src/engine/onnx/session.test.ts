@@ -40,6 +40,10 @@ describe('createSession', () => {
     expect((bad as StudioError).message).toContain('a:float32[3]');
     const missing = await s.run({ a: floatFeed('float32', [2], new Float32Array(2)) }).catch((e: unknown) => e);
     expect((missing as StudioError).message).toContain('needs input "n"');
+    const extra = await s
+      .run({ a: floatFeed('float32', [2], new Float32Array(2)), n: hostTensor('int64', [1]), typo: hostTensor('int64', [1]) })
+      .catch((e: unknown) => e);
+    expect((extra as StudioError).message).toContain('no input(s) typo');
     await s.release();
   });
 

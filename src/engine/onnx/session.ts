@@ -90,6 +90,13 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
     inputNames,
     outputNames,
     async run(feeds) {
+      const unknown = Object.keys(feeds).filter((k) => !inputNames.includes(k));
+      if (unknown.length > 0) {
+        throw new StudioError(
+          'INTERNAL',
+          `Graph ${graphLabel(modelPath)} has no input(s) ${unknown.join(', ')} (its inputs: ${inputNames.join(', ')}). The graph cache may be stale: delete it and retry.`,
+        );
+      }
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const name of inputNames) {
         const t = feeds[name];
