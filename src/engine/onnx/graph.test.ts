@@ -84,6 +84,36 @@ describe('GraphBuilder', () => {
     expect(statSync(join(dir, 'model.onnx.data')).size).toBe(12);
   });
 
+  it('writes weights through at once: later changes to the source array do not reach the graph', async () => {
+    const { g, dir } = newBuilder('float32');
+    const x = g.input('x', 'float32', [2, 3]);
+    const src = Float32Array.of(1, 2, 3, 4, 5, 6); // (out 2, in 3)
+    const w = g.weightTransposed('w', { dtype: 'float32', shape: [2, 3], data: src });
+    const dataFile = join(dir, 'model.onnx.data');
+    expect(statSync(dataFile).size).toBe(24); // on disk before save()
+    src.fill(0);
+    g.output(ops.matMul(g, x, w), 'y', 'float32');
+    const out = await saveAndRun(g, dir, { x: floatFeed('float32', [2, 3], Float32Array.of(1, 0, 0, 0, 1, 1)) });
+    expect(Array.from(out.y.data as Float32Array)).toEqual([1, 4, 5, 11]);
+  });
+
+  it('transposes non-square weights bigger than one tile correctly', async () => {
+    const { g, dir } = newBuilder('float16');
+    const rows = 70;
+    const cols = 130;
+    const W = seeded(rows * cols, 9);
+    const x = g.input('x', 'float16', [1, cols]);
+    const y = ops.linear(g, x, g.weightTransposed('w', { dtype: 'float32', shape: [rows, cols], data: W }));
+    expect(() => g.output(y, 'y', 'float32')).toThrow(/declared float32 but the value is float16/);
+    g.output(y, 'y', 'float16');
+    const onehot = new Float32Array(cols);
+    onehot[129] = 1;
+    const out = await saveAndRun(g, dir, { x: floatFeed('float16', [1, cols], onehot) });
+    const want = roundHalf(Float32Array.from({ length: rows }, (_, r) => W[r * cols + 129]));
+    expect(out.y.shape).toEqual([1, rows]);
+    expectClose(toF32(out.y), want, 0);
+  });
+
   it('embeds weights inline when no external-data writer is given', async () => {
     const { g, dir } = newBuilder('float32', false);
     const x = g.input('x', 'float32', [2]);

@@ -74,6 +74,24 @@ const FIXED_OUTPUT_TYPES: Record<string, ElemType> = {
   IsInf: 'bool',
 };
 
+/** Ops whose output type comes from an attribute or a later input: we do not guess it. */
+const UNTYPED_OPS = new Set([
+  'OneHot',
+  'EyeLike',
+  'RandomNormalLike',
+  'RandomUniformLike',
+  'Multinomial',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'ConvInteger',
+  'CastLike',
+  'If',
+  'Loop',
+  'Scan',
+]);
+
 const ONNX_TYPE_TO_ELEM = new Map<number, ElemType>(
   Object.entries(ONNX_DATA_TYPE).map(([k, v]) => [v, k as ElemType]),
 );
@@ -156,6 +174,13 @@ export class GraphBuilder {
   }
 
   output(value: Value, name: string, type: ElemType, shape?: Array<number | string>): void {
+    const known = this.types.get(value.name);
+    if (known && known !== type) {
+      throw new StudioError(
+        'GRAPH_BUILD_FAILED',
+        `Graph "${this.name}": output "${name}" is declared ${type} but the value is ${known}. The network builder must cast it (ops.cast) or declare ${known}.`,
+      );
+    }
     let finalName = value.name;
     if (value.name !== name) {
       this.claim(name);
@@ -219,8 +244,14 @@ export class GraphBuilder {
     const [rows, cols] = tensor.shape;
     const src = tensor.data;
     const dst = tensor.dtype === 'float32' ? new Float32Array(src.length) : new Uint16Array(src.length);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+    // Tiled so both sides stay in cache: a 5120×13824 weight transposes in well under a second.
+    const TILE = 64;
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const r1 = Math.min(rows, r0 + TILE);
+      for (let c0 = 0; c0 < cols; c0 += TILE) {
+        const c1 = Math.min(cols, c0 + TILE);
+        for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
+      }
     }
     const transposed = { dtype: tensor.dtype, shape: [cols, rows], data: dst } as FloatTensor;
     return this.weight(name, transposed, opts);
@@ -308,9 +339,10 @@ export class GraphBuilder {
       const first = inputs.find((v) => v && this.types.has(v.name));
       type = first ? this.types.get(first.name) : undefined;
     }
-    if (!type) return;
-    // Multi-output ops (Split, MHA's present K/V) share the first output's type; TopK's indices aside.
-    for (const [i, o] of outputs.entries()) if (!(opType === 'TopK' && i === 1)) this.types.set(o.name, type);
+    if (!type || UNTYPED_OPS.has(opType)) return;
+    // Only Split's extra outputs surely share the type (others: TopK indices, norm statistics…).
+    const typed = opType === 'Split' ? outputs : outputs.slice(0, 1);
+    for (const o of typed) this.types.set(o.name, type);
   }
 
   private encodeAttr(opType: string, key: string, v: AttrValue): EncodedAttr {

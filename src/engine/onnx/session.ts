@@ -17,6 +17,8 @@ export interface SessionOptions {
   provider: 'cpu' | 'cuda';
   deviceId?: number;
   intraOpThreads?: number;
+  /** ORT graph optimisation level; default 'all'. */
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
 export interface GraphSession {
@@ -59,7 +61,7 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
     opts.provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 } as ort.InferenceSession.ExecutionProviderConfig] : ['cpu'];
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders,
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.graphOptimization ?? 'all',
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   };
   let session: ort.InferenceSession;
