@@ -51,6 +51,17 @@ describe('getOrBuildGraph', () => {
     expect(readdirSync(cacheDir).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 
+  it('shares one build between concurrent callers of the same key', async () => {
+    const cacheDir = tempDir();
+    const counter = { builds: 0 };
+    const [a, b] = await Promise.all([
+      getOrBuildGraph({ cacheDir, key: 'same', build: makeBuild(counter) }),
+      getOrBuildGraph({ cacheDir, key: 'same', build: makeBuild(counter) }),
+    ]);
+    expect(a).toBe(b);
+    expect(counter.builds).toBe(1);
+  });
+
   it('rebuilds a truncated data file and says so', async () => {
     const cacheDir = tempDir();
     const counter = { builds: 0 };

@@ -140,10 +140,21 @@ function listFiles(dir: string): Record<string, number> {
   return files;
 }
 
+/** Builds in flight in this process, so two callers of one key share one build. */
+const inFlight = new Map<string, Promise<string>>();
+
 /** Returns the path of the cached .onnx for `key`, building it first when absent or corrupt. */
-export async function getOrBuildGraph(opts: GetOrBuildOptions): Promise<string> {
+export function getOrBuildGraph(opts: GetOrBuildOptions): Promise<string> {
+  const dir = path.resolve(opts.cacheDir, cacheFolderName(opts.key));
+  const pending = inFlight.get(dir);
+  if (pending) return pending;
+  const job = getOrBuildUnshared(opts, dir).finally(() => inFlight.delete(dir));
+  inFlight.set(dir, job);
+  return job;
+}
+
+async function getOrBuildUnshared(opts: GetOrBuildOptions, dir: string): Promise<string> {
   const { cacheDir, key, build, onEvent } = opts;
-  const dir = path.join(cacheDir, cacheFolderName(key));
 
   if (fs.existsSync(dir)) {
     const { manifest, problem } = checkEntry(dir, key);

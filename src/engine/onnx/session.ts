@@ -51,9 +51,12 @@ function graphLabel(modelPath: string): string {
   return path.basename(modelPath);
 }
 
+/** A provider library that failed to load (vs. a model error that merely mentions CUDA). */
 function isCudaMissing(error: unknown): boolean {
-  const msg = String((error as Error)?.message ?? error).toLowerCase();
-  return msg.includes('cuda') || msg.includes('execution provider') || msg.includes('backend');
+  const msg = String((error as Error)?.message ?? error);
+  return /AppendExecutionProvider|failed to load|providers_(shared|cuda)|cannot open shared object|LoadLibrary|error 126|not (enabled|available|supported)|backend .*not found|cudnn|libcublas|libcudart/i.test(
+    msg,
+  );
 }
 
 export async function createSession(modelPath: string, opts: SessionOptions): Promise<GraphSession> {
