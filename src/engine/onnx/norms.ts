@@ -67,6 +67,3 @@ function layerNormDecomposed(g: GraphBuilder, x: Value, eps: number, axis: numbe
   const y = castIfNeeded(g, g.op('Div', [centered, denom]), inType);
   return bias ? g.op('Add', [y, bias]) : y;
 }
-
-/** Re-exported so norm users need one import. */
-export { scalarLike };

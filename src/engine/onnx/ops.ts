@@ -1,7 +1,8 @@
 /**
  * Typed helpers over GraphBuilder.op() for the ops the networks use. Every helper takes the
  * builder first: `add(g, a, b)`. Shapes are given as plain numbers and become int64 constants.
- * Attention helpers live in attention.ts; normalisations in norms.ts.
+ * Normalisations (norms.ts) and attention (attention.ts) are re-exported at the end, so
+ * `ops.rmsNorm`, `ops.layerNorm` and `ops.multiHeadAttention` work too.
  */
 import type { ElemType, GraphBuilder, Value } from './graph';
 import { elemTypeToOnnx } from './graph';
@@ -144,3 +145,7 @@ export function linear(g: GraphBuilder, x: Value, wTransposed: Value, b?: Value 
   const y = g.op('MatMul', [x, wTransposed]);
   return b ? g.op('Add', [y, b]) : y;
 }
+
+// Re-exports (these modules import helpers from here; used only at call time, so the cycle is safe).
+export { rmsNorm, layerNorm, type RmsNormOptions, type LayerNormOptions } from './norms';
+export { multiHeadAttention, type AttentionOptions } from './attention';
