@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { cleanupTempDirs, floatFeed, newBuilder } from '../../../test/helpers/onnxHarness';
 import * as ops from './ops';
-import { createSession, hostTensor } from './session';
+import { createSession, floatTensor, hostTensor, toFloat32 } from './session';
 
 afterAll(cleanupTempDirs);
 
@@ -28,6 +28,14 @@ describe('createSession', () => {
     expect(out.positive.dtype).toBe('bool');
     expect(Array.from(out.positive.data as Uint8Array)).toEqual([1, 0]);
     await s.release();
+  });
+
+  it('converts between fp32 values and fp16 host tensors', () => {
+    const t = floatTensor('float16', [3], Float32Array.of(1, -2.5, 65504));
+    expect(Array.from(t.data as Uint16Array)).toEqual([0x3c00, 0xc100, 0x7bff]);
+    expect(Array.from(toFloat32(t))).toEqual([1, -2.5, 65504]);
+    expect(Array.from(toFloat32(hostTensor('int64', [2], BigInt64Array.of(-3n, 7n))))).toEqual([-3, 7]);
+    expect(() => hostTensor('float32', [2, 2], new Float32Array(3))).toThrow(/needs 4 elements/);
   });
 
   it('turns ORT failures into RUNTIME_FAILED naming the graph', async () => {

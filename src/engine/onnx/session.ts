@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { StudioError } from '../../shared/errors';
+import { float32ArrayToHalf, halfArrayToFloat32 } from '../weights/halfFloat';
 import type { ElemType } from './proto';
 
 export type HostTensor = {
@@ -45,6 +46,18 @@ export function hostTensor(dtype: ElemType, shape: number[], data?: HostTensor['
     throw new StudioError('INTERNAL', `A ${dtype} tensor of shape [${shape}] needs ${n} elements, got ${d.length}.`);
   }
   return { dtype, shape, data: d };
+}
+
+/** A float tensor for a graph input from fp32 values (converted to half bits for 'float16'). */
+export function floatTensor(dtype: 'float32' | 'float16', shape: number[], values: Float32Array): HostTensor {
+  return hostTensor(dtype, shape, dtype === 'float16' ? float32ArrayToHalf(values) : values);
+}
+
+/** A graph output as fp32 values (fp16 widened; integer types converted). */
+export function toFloat32(t: HostTensor): Float32Array {
+  if (t.dtype === 'float32') return t.data as Float32Array;
+  if (t.dtype === 'float16') return halfArrayToFloat32(t.data as Uint16Array);
+  return Float32Array.from(Array.from(t.data as ArrayLike<number | bigint>, Number));
 }
 
 function graphLabel(modelPath: string): string {
