@@ -255,7 +255,7 @@ export function unpickle(data: Uint8Array, origin: string, hooks: UnpickleHooks 
       case 0x58: stack.push(text(bytes(u32()))); break; // BINUNICODE
       case 0x8c: stack.push(text(bytes(u8()))); break; // SHORT_BINUNICODE
       case 0x8d: stack.push(text(bytes(u64()))); break; // BINUNICODE8
-      case 0x56: stack.push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16)))); break; // UNICODE
+      case 0x56: stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, h4, h8) => String.fromCodePoint(parseInt(h4 ?? h8, 16)))); break; // UNICODE
       case 0x55: stack.push(legacyString(bytes(u8()))); break; // SHORT_BINSTRING
       case 0x54: { // BINSTRING
         const n = i32();

@@ -12,7 +12,7 @@ import { PickleDict, unpickle } from './pickle';
 import { TorchTensorRef, torchUnpickleHooks } from './torchPickle';
 import type { FloatTensor, WeightDType, WeightInfo, WeightSource } from './types';
 import { missingTensorError } from './weightSource';
-import { ZipArchive, type ZipEntry } from './zip';
+import { ZipArchive, scanLocalEntries, type ZipEntry } from './zip';
 
 const REDOWNLOAD = 'The file is damaged or incomplete: delete it and download it again.';
 
@@ -85,13 +85,57 @@ function gather(span: Uint8Array, elemBytes: number, shape: readonly number[], s
 /** Opens a torch.save ZIP checkpoint. Throws StudioError (WEIGHTS_NOT_FOUND / _TRUNCATED / _CORRUPT / _UNSUPPORTED). */
 export function openTorchCheckpoint(path: string): TorchCheckpoint {
   rejectLegacyFormat(path);
-  const zip = ZipArchive.open(path, 'Checkpoint');
+  let zip: ZipArchive;
+  try {
+    zip = ZipArchive.open(path, 'Checkpoint');
+  } catch (error) {
+    if (error instanceof StudioError && error.code === 'WEIGHTS_TRUNCATED') throw explainTruncation(path, error);
+    throw error;
+  }
   try {
     return readCheckpoint(path, zip);
   } catch (error) {
     zip.close();
     throw error;
   }
+}
+
+/**
+ * A cut download loses the ZIP directory at the end. The local headers at the front still say
+ * which entry the file ends in, and data.pkl (written first) says which tensors use that storage,
+ * so the message can name them. Falls back to the plain error if the front is damaged too.
+ */
+function explainTruncation(path: string, original: StudioError): StudioError {
+  try {
+    const scan = scanLocalEntries(path);
+    if (!scan.cut) return original;
+    const { cut } = scan;
+    const head = `${path} is cut short (${cut.present} of ${cut.size} bytes of entry "${cut.name}" present)`;
+    const tail = ' The download is incomplete: delete the file and download it again.';
+    const storageKey = /^(.*\/)?data\/([^/]+)$/.exec(cut.name);
+    const pkl = scan.complete.find((e) => /^([^/]+\/)?data\.pkl$/.test(e.name) && e.method === 0);
+    if (!storageKey || !pkl) return new StudioError('WEIGHTS_TRUNCATED', `${head}.${tail}`, { cause: original });
+    const fd = openForReading(path, 'Checkpoint');
+    let pickle: Uint8Array;
+    try {
+      pickle = readAt(fd, scanDataStart(fd, pkl), pkl.size);
+    } finally {
+      closeQuietly(fd);
+    }
+    const tensors = new Map<string, TorchTensorRef>();
+    collectTensors(unpickle(pickle, `${path} (${pkl.name})`, torchUnpickleHooks(path)), '', tensors, new Set());
+    const names = [...tensors].filter(([, t]) => t.storage.key === storageKey[2]).map(([n]) => `"${n}"`);
+    const which = names.length ? `, inside the data of tensor ${names.slice(0, 3).join(', ')}${names.length > 3 ? ' and others' : ''}` : '';
+    return new StudioError('WEIGHTS_TRUNCATED', `${head}${which}.${tail}`, { cause: original });
+  } catch {
+    return original;
+  }
+}
+
+function scanDataStart(fd: number, entry: ZipEntry): number {
+  const head = readAt(fd, entry.localHeaderOffset, 30);
+  const v = new DataView(head.buffer);
+  return entry.localHeaderOffset + 30 + v.getUint16(26, true) + v.getUint16(28, true);
 }
 
 function rejectLegacyFormat(path: string): void {

@@ -248,3 +248,65 @@ function applyZip64Extra(entry: ZipEntry, view: DataView, start: number, length:
   }
   throw new StudioError('WEIGHTS_CORRUPT', `${path}: entry "${entry.name}" lacks its ZIP64 sizes. ${REDOWNLOAD}`);
 }
+
+export interface LocalEntryScan {
+  /** Entries whose data lies wholly inside the file, in file order. */
+  complete: ZipEntry[];
+  /** The entry the file ends in, with how many of its data bytes are present. */
+  cut?: { name: string; size: number; present: number };
+}
+
+/**
+ * Walks local headers from the start of a ZIP whose end is missing (a cut download), so the error
+ * can say which entry (and so which tensor) the cut fell in. Stops at the first entry whose
+ * sizes are not in its local header.
+ */
+export function scanLocalEntries(path: string): LocalEntryScan {
+  const fd = openForReading(path, 'Checkpoint');
+  try {
+    const fileSize = fileSizeOf(fd);
+    const complete: ZipEntry[] = [];
+    const decoder = new TextDecoder();
+    let at = 0;
+    while (at + 30 <= fileSize) {
+      const head = readAt(fd, at, 30);
+      const v = viewOf(head);
+      if (v.getUint32(0, true) !== LOCAL_SIG) break;
+      const flags = v.getUint16(6, true);
+      const nameLen = v.getUint16(26, true);
+      const extraLen = v.getUint16(28, true);
+      const rest = readAt(fd, at + 30, nameLen + extraLen);
+      const name = decoder.decode(rest.subarray(0, nameLen));
+      if (rest.byteLength < nameLen + extraLen) return { complete, cut: { name, size: 0, present: 0 } };
+      if (flags & 0x08) break; // sizes follow the data in a descriptor: can't walk on
+      const entry: ZipEntry = {
+        name,
+        method: v.getUint16(8, true),
+        crc32: v.getUint32(14, true),
+        compressedSize: v.getUint32(18, true),
+        size: v.getUint32(22, true),
+        localHeaderOffset: at,
+      };
+      const extra = viewOf(rest);
+      const MAX32 = 0xffffffff;
+      for (let q = nameLen; q + 4 <= nameLen + extraLen; q += 4 + extra.getUint16(q + 2, true)) {
+        if (extra.getUint16(q, true) !== ZIP64_EXTRA_ID) continue;
+        let r = q + 4;
+        if (entry.size === MAX32) {
+          entry.size = u64(extra, r);
+          r += 8;
+        }
+        if (entry.compressedSize === MAX32) entry.compressedSize = u64(extra, r);
+      }
+      const dataStart = at + 30 + nameLen + extraLen;
+      if (dataStart + entry.compressedSize > fileSize) {
+        return { complete, cut: { name, size: entry.compressedSize, present: Math.max(0, fileSize - dataStart) } };
+      }
+      complete.push(entry);
+      at = dataStart + entry.compressedSize;
+    }
+    return { complete };
+  } finally {
+    closeQuietly(fd);
+  }
+}
