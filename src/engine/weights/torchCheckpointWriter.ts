@@ -1,6 +1,7 @@
 /**
  * Writes torch.save-compatible checkpoints: a ZIP of stored entries (`<archive>/data.pkl`,
- * `<archive>/byteorder`, `<archive>/data/<key>` 64-byte aligned, `<archive>/version`), the
+ * `.format_version`, `.storage_alignment`, `byteorder`, `data/<key>` 64-byte aligned, `version`,
+ * `.data/serialization_id`), the
  * pickle in protocol 2 with tensors as `torch._utils._rebuild_tensor_v2` calls on persistent
  * storages, exactly as torch emits them. The tree is declared first; storage data then streams in,
  * storage by storage, in chunks if wanted (the full-size benchmark writes ~10 GB this way).
@@ -8,6 +9,7 @@
  * Tests use `torchView` to describe tensors that torch itself would produce from slicing or
  * transposing: several views on one storage, non-contiguous strides.
  */
+import { createHash } from 'node:crypto';
 import { StudioError } from '../../shared/errors';
 import { DTYPE_BYTES, isValidShape, shapeElements } from './dtypes';
 import { OP, PickleEncoder, PyFloat } from './pickleWriter';
@@ -177,11 +179,19 @@ export function createTorchCheckpointWriter(
   }
   const sizes = new Map(order.map((name) => [name, storages.get(name)!.numel * DTYPE_BYTES[storages.get(name)!.dtype]]));
   const textEntry = (s: string): Uint8Array => new TextEncoder().encode(s);
+  // The records torch 2.x writes around the data, in its order (checked against torch 2.11 output).
   const fixed: Array<[string, Uint8Array]> = [
     [`${archive}/data.pkl`, pickle],
+    [`${archive}/.format_version`, textEntry('1')],
+    [`${archive}/.storage_alignment`, textEntry('64')],
     [`${archive}/byteorder`, textEntry('little')],
   ];
-  const tailEntries: Array<[string, Uint8Array]> = [[`${archive}/version`, textEntry('3\n')]];
+  // torch writes 40 random digits; deriving them from the pickle keeps our output reproducible
+  const serializationId = Array.from(createHash('sha256').update(pickle).digest().subarray(0, 20), (x) => String(x % 100).padStart(2, '0')).join('');
+  const tailEntries: Array<[string, Uint8Array]> = [
+    [`${archive}/version`, textEntry('3\n')],
+    [`${archive}/.data/serialization_id`, textEntry(serializationId)],
+  ];
   const dataEntry = (name: string): string => `${archive}/data/${storages.get(name)!.key}`;
   const zip = new StoredZipWriter(
     path,

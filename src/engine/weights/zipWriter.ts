@@ -51,7 +51,9 @@ export class StoredZipWriter {
       const nameBytes = encoder.encode(name);
       const zip64Local = !!options.forceZip64 || size >= MAX32;
       const base = cursor + 30 + nameBytes.length + (zip64Local ? 20 : 0);
-      const pad = base % align === 0 ? 0 : 4 + ((align - ((base + 4) % align)) % align);
+      // Like torch's writer, always add the padding field (4 bytes of header at least), even when
+      // the data would already be aligned.
+      const pad = 4 + ((align - ((base + 4) % align)) % align);
       const dataOffset = base + pad;
       this.layout.set(name, { name, nameBytes, size, headerOffset: cursor, dataOffset, zip64Local, crc: 0 });
       sizes.set(name, size);
@@ -111,11 +113,9 @@ export class StoredZipWriter {
       v.setBigUint64(q + 12, BigInt(e.size), true);
       q += 20;
     }
-    if (padLen) {
-      v.setUint16(q, PADDING_EXTRA_ID, true);
-      v.setUint16(q + 2, padLen - 4, true);
-      out.fill(0x5a, q + 4, q + padLen);
-    }
+    v.setUint16(q, PADDING_EXTRA_ID, true);
+    v.setUint16(q + 2, padLen - 4, true);
+    out.fill(0x5a, q + 4, q + padLen);
     return out;
   }
 
