@@ -16,8 +16,8 @@ import {
   UPSTREAM_EXPORT_SCALE_LOG_EPS,
   UPSTREAM_SH_DEGREE,
 } from './constants';
-import { allocateSplatSet, shRestPerChannel, type SplatSet } from './splatSet';
-import { rotateShRestInPlace, shRotationForMatrix } from './shRotation';
+import { allocateSplatSet, type SplatSet } from './splatSet';
+import { rotateSplatShRest, shRotationForMatrix, type ShRotation } from './shRotation';
 
 /** A rigid camera-to-world pose as the request JSON writes cameras: quaternion [w, x, y, z], position [x, y, z]. */
 export interface PoseWXYZ {
@@ -122,6 +122,8 @@ export function prepareExport(gaussians: Float32Array, options: ExportOptions): 
   const coeffs = (shDegree + 1) * (shDegree + 1);
   const rest = coeffs - 1;
   const keepAll = !(threshold > 0);
+  // Identity poses leave SH alone; otherwise each splat's SH is rotated while it is still in cache.
+  const shRot: ShRotation | null = world && rest > 0 && !(r0 === 1 && r4 === 1 && r8 === 1) ? shRotationForMatrix(rot) : null;
 
   for (let i = 0, j = 0; i < total; i++) {
     const g = i * stride;
@@ -176,12 +178,9 @@ export function prepareExport(gaussians: Float32Array, options: ExportOptions): 
       shRest[r + rest + k - 1] = gaussians[src + 1];
       shRest[r + 2 * rest + k - 1] = gaussians[src + 2];
     }
+    if (shRot) rotateSplatShRest(shRest, j, rest, shRot);
     j++;
   }
 
-  if (world && rest > 0) {
-    const isIdentity = r0 === 1 && r4 === 1 && r8 === 1;
-    if (!isIdentity) rotateShRestInPlace(shRest, count, shRestPerChannel(shDegree), shRotationForMatrix(rot));
-  }
   return set;
 }

@@ -96,28 +96,30 @@ export function shRotationForMatrix(rotation: ArrayLike<number>): ShRotation {
 }
 
 /**
- * Rotates, in place, channel-major rest coefficients (per splat: `perChannel` values for R, then G,
- * then B; the first 3 of a channel are band 1, the next 5 band 2; higher bands are not touched,
- * since the engine never produces them).
+ * Rotates, in place, the channel-major rest coefficients of splat `i` (per splat: `perChannel`
+ * values for R, then G, then B; the first 3 of a channel are band 1, the next 5 band 2; higher
+ * bands are left alone, since the engine never produces them).
  */
-export function rotateShRestInPlace(shRest: Float32Array, count: number, perChannel: number, rot: ShRotation): void {
+export function rotateSplatShRest(shRest: Float32Array, i: number, perChannel: number, rot: ShRotation): void {
   if (perChannel < 3) return;
   const m1 = rot.band1;
   const m2 = rot.band2;
-  const hasBand2 = perChannel >= 8;
-  for (let i = 0; i < count; i++) {
-    for (let ch = 0; ch < 3; ch++) {
-      const o = (i * 3 + ch) * perChannel;
-      const c0 = shRest[o], c1 = shRest[o + 1], c2 = shRest[o + 2];
-      shRest[o] = m1[0] * c0 + m1[1] * c1 + m1[2] * c2;
-      shRest[o + 1] = m1[3] * c0 + m1[4] * c1 + m1[5] * c2;
-      shRest[o + 2] = m1[6] * c0 + m1[7] * c1 + m1[8] * c2;
-      if (!hasBand2) continue;
-      const d0 = shRest[o + 3], d1 = shRest[o + 4], d2 = shRest[o + 5], d3 = shRest[o + 6], d4 = shRest[o + 7];
-      for (let r = 0; r < 5; r++) {
-        const m = r * 5;
-        shRest[o + 3 + r] = m2[m] * d0 + m2[m + 1] * d1 + m2[m + 2] * d2 + m2[m + 3] * d3 + m2[m + 4] * d4;
-      }
+  for (let ch = 0; ch < 3; ch++) {
+    const o = (i * 3 + ch) * perChannel;
+    const c0 = shRest[o], c1 = shRest[o + 1], c2 = shRest[o + 2];
+    shRest[o] = m1[0] * c0 + m1[1] * c1 + m1[2] * c2;
+    shRest[o + 1] = m1[3] * c0 + m1[4] * c1 + m1[5] * c2;
+    shRest[o + 2] = m1[6] * c0 + m1[7] * c1 + m1[8] * c2;
+    if (perChannel < 8) continue;
+    const d0 = shRest[o + 3], d1 = shRest[o + 4], d2 = shRest[o + 5], d3 = shRest[o + 6], d4 = shRest[o + 7];
+    for (let r = 0; r < 5; r++) {
+      const m = r * 5;
+      shRest[o + 3 + r] = m2[m] * d0 + m2[m + 1] * d1 + m2[m + 2] * d2 + m2[m + 3] * d3 + m2[m + 4] * d4;
     }
   }
+}
+
+/** rotateSplatShRest over splats [0, count). */
+export function rotateShRestInPlace(shRest: Float32Array, count: number, perChannel: number, rot: ShRotation): void {
+  for (let i = 0; i < count; i++) rotateSplatShRest(shRest, i, perChannel, rot);
 }
