@@ -8,6 +8,8 @@ import { StudioError } from '../../shared/errors';
 
 /** readSync takes at most ~2 GiB per call; stay well below. */
 const MAX_READ_CHUNK = 1 << 30;
+/** V8 caps a Uint8Array at 2^32 - 1 elements. */
+const MAX_TYPED_ARRAY_BYTES = 2 ** 32 - 1;
 
 export function openForReading(path: string, what: string): number {
   try {
@@ -39,6 +41,12 @@ export function closeQuietly(fd: number | undefined): void {
  * the exact count check `byteLength` and report truncation with their own context.
  */
 export function readAt(fd: number, position: number, length: number): Uint8Array {
+  if (length > MAX_TYPED_ARRAY_BYTES) {
+    throw new StudioError(
+      'WEIGHTS_UNSUPPORTED',
+      `A single read of ${length} bytes was requested; tensors above 4 GB can't be held in one Node typed array. Use a checkpoint that stores this tensor in bf16/fp16.`,
+    );
+  }
   const out = new Uint8Array(new ArrayBuffer(length));
   let done = 0;
   while (done < length) {
