@@ -40,11 +40,11 @@ export function closeQuietly(fd: number | undefined): void {
  * Reads up to `length` bytes at `position`. Returns fewer only at end of file; callers that need
  * the exact count check `byteLength` and report truncation with their own context.
  */
-export function readAt(fd: number, position: number, length: number): Uint8Array {
+export function readAt(fd: number, position: number, length: number, what = 'A weight file read'): Uint8Array {
   if (length > MAX_TYPED_ARRAY_BYTES) {
     throw new StudioError(
       'WEIGHTS_UNSUPPORTED',
-      `A single read of ${length} bytes was requested; tensors above 4 GB can't be held in one Node typed array. Use a checkpoint that stores this tensor in bf16/fp16.`,
+      `${what} needs ${length} bytes at once; tensors above 4 GB can't be held in one Node typed array. Use a checkpoint that stores this tensor in bf16/fp16.`,
     );
   }
   const out = new Uint8Array(new ArrayBuffer(length));

@@ -151,7 +151,7 @@ export function openSafetensors(path: string): SafetensorsSource {
       const entry = entryOf(name);
       const dtype = dtypeOf(name, entry);
       if (!open) throw new StudioError('INTERNAL', `${path}: tensor "${name}" read after the file was closed.`);
-      const bytes = readAt(fd, entry.start, entry.end - entry.start);
+      const bytes = readAt(fd, entry.start, entry.end - entry.start, `${path}: tensor "${name}"`);
       if (bytes.byteLength !== entry.end - entry.start) {
         throw new StudioError(
           'WEIGHTS_TRUNCATED',

@@ -103,7 +103,7 @@ export class ZipArchive {
         `${this.path}: a read of bytes ${offset}..${offset + length} falls outside entry "${entry.name}" (${entry.size} bytes). ${REDOWNLOAD}`,
       );
     }
-    const bytes = readAt(this.handle(), this.dataOffset(entry) + offset, length);
+    const bytes = readAt(this.handle(), this.dataOffset(entry) + offset, length, `${this.path}: entry "${entry.name}"`);
     if (bytes.byteLength !== length) throw this.truncated(entry);
     return bytes;
   }
