@@ -5,6 +5,7 @@ import { expectStudioError, makeTempDir, seededFloats, writeRawSafetensors } fro
 import { float32ArrayToHalf, float32ToHalfBits, halfArrayToFloat32 } from './halfFloat';
 import { openSafetensors, openSafetensorsFolder } from './safetensors';
 import { createSafetensorsWriter, createShardedSafetensorsWriter, type TensorDeclaration } from './safetensorsWriter';
+import { withPrefix } from './weightSource';
 
 function bf16Bits(values: Float32Array): Uint16Array {
   const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -69,6 +70,18 @@ describe('safetensors round trip', () => {
     expect(Array.from(src.read('head.w64', 'float32').data)).toEqual(Array.from(d));
     expectStudioError(() => src.read('ids', 'float32'), 'WEIGHTS_UNSUPPORTED', path, 'ids', 'I64');
     src.close();
+  });
+
+  it('gives a prefix view with the prefix stripped, and names the full origin when a key is missing', () => {
+    const path = join(dir, 'one.safetensors');
+    writeSample(path);
+    const blocks = withPrefix(openSafetensors(path), 'blocks.0.');
+    expect(blocks.keys()).toEqual(['weight', 'bias']);
+    expect(blocks.info('bias')).toEqual({ name: 'bias', dtype: 'F16', shape: [3, 4] });
+    expect(Array.from(blocks.read('weight', 'float32').data)).toEqual(Array.from(a));
+    expect(blocks.has('norm.scale')).toBe(false);
+    expectStudioError(() => blocks.read('scale', 'float32'), 'WEIGHTS_MISSING_TENSOR', path, 'blocks.0.', 'scale');
+    blocks.close();
   });
 
   it('pads the header so the data block is 8-byte aligned', () => {
