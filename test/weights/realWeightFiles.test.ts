@@ -2,7 +2,7 @@
  * The readers against files written by real torch.save / safetensors / save_pretrained on the GPU
  * machine (tools/reference/make_weight_fixtures.py and make_tiny_model.py).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { float32ToHalfBits } from '../../src/engine/weights/halfFloat';
@@ -13,6 +13,8 @@ import { TorchTensorRef } from '../../src/engine/weights/torchPickle';
 import { DTYPE_BYTES, shapeElements } from '../../src/engine/weights/dtypes';
 import type { WeightSource } from '../../src/engine/weights/types';
 import { fixturesDir, testModelDir } from '../helpers/fixtures';
+import { expectStudioError, makeTempDir } from '../helpers/weightFiles';
+import { ZipArchive } from '../../src/engine/weights/zip';
 
 const mixedCkpt = join(fixturesDir, 'weights', 'torch_mixed.ckpt');
 const mixedExpected = join(fixturesDir, 'weights', 'torch_mixed_expected.safetensors');
@@ -77,6 +79,24 @@ describe.skipIf(!existsSync(mixedCkpt) || !existsSync(mixedExpected))('real torc
     expect(rd.keys().sort()).toEqual(['gs_head.gs_proj.weight', 'lrs_mul']);
     rd.close();
     ckpt.close();
+  });
+});
+
+describe.skipIf(!existsSync(mixedCkpt))('real torch.save checkpoint, cut short', () => {
+  it('names the tensor whose data the cut falls in', () => {
+    const { dir, cleanup } = makeTempDir('real-cut');
+    try {
+      const path = join(dir, 'model.ckpt');
+      copyFileSync(mixedCkpt, path);
+      const zip = ZipArchive.open(path);
+      const big = zip.entries.find((e) => e.size === 64 * 33 * 4)!; // transformer.f.big, fp32 [64, 33]
+      const cut = zip.dataOffset(big) + 1000;
+      zip.close();
+      truncateSync(path, cut);
+      expectStudioError(() => openTorchCheckpoint(path), 'WEIGHTS_TRUNCATED', path, '"transformer.f.big"', big.name);
+    } finally {
+      cleanup();
+    }
   });
 });
 

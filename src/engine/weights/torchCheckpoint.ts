@@ -107,24 +107,35 @@ export function openTorchCheckpoint(path: string): TorchCheckpoint {
  */
 function explainTruncation(path: string, original: StudioError): StudioError {
   try {
-    const scan = scanLocalEntries(path);
+    const tail = ' The download is incomplete: delete the file and download it again.';
+    // First pass finds data.pkl (written first); its storages then give every data entry's size.
+    let scan = scanLocalEntries(path);
+    const pkl = scan.complete.find((e) => /^([^/]+\/)?data\.pkl$/.test(e.name) && e.method === 0);
+    const tensors = new Map<string, TorchTensorRef>();
+    if (pkl) {
+      const fd = openForReading(path, 'Checkpoint');
+      let pickle: Uint8Array;
+      try {
+        pickle = readAt(fd, scanDataStart(fd, pkl), pkl.size);
+      } finally {
+        closeQuietly(fd);
+      }
+      collectTensors(unpickle(pickle, `${path} (${pkl.name})`, torchUnpickleHooks(path)), '', tensors, new Set());
+      const storageBytes = new Map<string, number>();
+      for (const t of tensors.values()) {
+        if (t.storage.dtype) storageBytes.set(t.storage.key, t.storage.numel * DTYPE_BYTES[t.storage.dtype]);
+      }
+      scan = scanLocalEntries(path, (name) => {
+        const key = /^(?:[^/]+\/)?data\/([^/]+)$/.exec(name)?.[1];
+        return key === undefined ? undefined : storageBytes.get(key);
+      });
+    }
     if (!scan.cut) return original;
     const { cut } = scan;
-    const head = `${path} is cut short (${cut.present} of ${cut.size} bytes of entry "${cut.name}" present)`;
-    const tail = ' The download is incomplete: delete the file and download it again.';
-    const storageKey = /^(.*\/)?data\/([^/]+)$/.exec(cut.name);
-    const pkl = scan.complete.find((e) => /^([^/]+\/)?data\.pkl$/.test(e.name) && e.method === 0);
-    if (!storageKey || !pkl) return new StudioError('WEIGHTS_TRUNCATED', `${head}.${tail}`, { cause: original });
-    const fd = openForReading(path, 'Checkpoint');
-    let pickle: Uint8Array;
-    try {
-      pickle = readAt(fd, scanDataStart(fd, pkl), pkl.size);
-    } finally {
-      closeQuietly(fd);
-    }
-    const tensors = new Map<string, TorchTensorRef>();
-    collectTensors(unpickle(pickle, `${path} (${pkl.name})`, torchUnpickleHooks(path)), '', tensors, new Set());
-    const names = [...tensors].filter(([, t]) => t.storage.key === storageKey[2]).map(([n]) => `"${n}"`);
+    const present = Number.isNaN(cut.size) ? `${cut.present} bytes` : `${cut.present} of ${cut.size} bytes`;
+    const head = `${path} is cut short (${present} of entry "${cut.name}" present)`;
+    const storageKey = /^(?:[^/]+\/)?data\/([^/]+)$/.exec(cut.name)?.[1];
+    const names = [...tensors].filter(([, t]) => t.storage.key === storageKey).map(([n]) => `"${n}"`);
     const which = names.length ? `, inside the data of tensor ${names.slice(0, 3).join(', ')}${names.length > 3 ? ' and others' : ''}` : '';
     return new StudioError('WEIGHTS_TRUNCATED', `${head}${which}.${tail}`, { cause: original });
   } catch {

@@ -256,12 +256,17 @@ export interface LocalEntryScan {
   cut?: { name: string; size: number; present: number };
 }
 
+const DESCRIPTOR_SIG = 0x08074b50;
+/** How far to look for the data descriptor of an entry of unknown size (data.pkl, small records). */
+const DESCRIPTOR_SEARCH_BYTES = 64 * 1024 * 1024;
+
 /**
  * Walks local headers from the start of a ZIP whose end is missing (a cut download), so the error
- * can say which entry (and so which tensor) the cut fell in. Stops at the first entry whose
- * sizes are not in its local header.
+ * can say which entry (and so which tensor) the cut fell in. torch writes sizes after the data (a
+ * data descriptor, flag bit 3), so an entry's size comes from `sizeHint` (the caller may know it
+ * from data.pkl) or from finding its descriptor nearby. Stops where neither works.
  */
-export function scanLocalEntries(path: string): LocalEntryScan {
+export function scanLocalEntries(path: string, sizeHint: (name: string) => number | undefined = () => undefined): LocalEntryScan {
   const fd = openForReading(path, 'Checkpoint');
   try {
     const fileSize = fileSizeOf(fd);
@@ -278,7 +283,7 @@ export function scanLocalEntries(path: string): LocalEntryScan {
       const rest = readAt(fd, at + 30, nameLen + extraLen);
       const name = decoder.decode(rest.subarray(0, nameLen));
       if (rest.byteLength < nameLen + extraLen) return { complete, cut: { name, size: 0, present: 0 } };
-      if (flags & 0x08) break; // sizes follow the data in a descriptor: can't walk on
+      const dataStart = at + 30 + nameLen + extraLen;
       const entry: ZipEntry = {
         name,
         method: v.getUint16(8, true),
@@ -287,26 +292,59 @@ export function scanLocalEntries(path: string): LocalEntryScan {
         size: v.getUint32(22, true),
         localHeaderOffset: at,
       };
-      const extra = viewOf(rest);
-      const MAX32 = 0xffffffff;
-      for (let q = nameLen; q + 4 <= nameLen + extraLen; q += 4 + extra.getUint16(q + 2, true)) {
-        if (extra.getUint16(q, true) !== ZIP64_EXTRA_ID) continue;
-        let r = q + 4;
-        if (entry.size === MAX32) {
-          entry.size = u64(extra, r);
-          r += 8;
+      readZip64Local(entry, viewOf(rest), nameLen, extraLen);
+      let descriptorBytes = 0;
+      if (flags & 0x08) {
+        const hinted = entry.method === METHOD_STORED ? sizeHint(name) : undefined;
+        const found = hinted === undefined ? findDescriptor(fd, dataStart, fileSize) : undefined;
+        const size = hinted ?? found?.size;
+        if (size === undefined) {
+          const reachedEnd = fileSize - dataStart <= DESCRIPTOR_SEARCH_BYTES;
+          return reachedEnd ? { complete, cut: { name, size: NaN, present: fileSize - dataStart } } : { complete };
         }
-        if (entry.compressedSize === MAX32) entry.compressedSize = u64(extra, r);
+        entry.compressedSize = entry.size = size;
+        // descriptor: signature, crc, then 32- or 64-bit sizes; the next header's signature tells which
+        const after = dataStart + size;
+        descriptorBytes = found?.length ?? (readSig(fd, after + 16) === LOCAL_SIG || readSig(fd, after + 16) === CENTRAL_SIG ? 16 : 24);
       }
-      const dataStart = at + 30 + nameLen + extraLen;
       if (dataStart + entry.compressedSize > fileSize) {
         return { complete, cut: { name, size: entry.compressedSize, present: Math.max(0, fileSize - dataStart) } };
       }
       complete.push(entry);
-      at = dataStart + entry.compressedSize;
+      at = dataStart + entry.compressedSize + descriptorBytes;
     }
     return { complete };
   } finally {
     closeQuietly(fd);
   }
+}
+
+function readSig(fd: number, at: number): number | undefined {
+  const b = readAt(fd, at, 4);
+  return b.byteLength === 4 ? viewOf(b).getUint32(0, true) : undefined;
+}
+
+function readZip64Local(entry: ZipEntry, extra: DataView, start: number, length: number): void {
+  const MAX32 = 0xffffffff;
+  for (let q = start; q + 4 <= start + length; q += 4 + extra.getUint16(q + 2, true)) {
+    if (extra.getUint16(q, true) !== ZIP64_EXTRA_ID || q + 4 + extra.getUint16(q + 2, true) > start + length) continue;
+    let r = q + 4;
+    if (entry.size === MAX32 && r + 8 <= q + 4 + extra.getUint16(q + 2, true)) {
+      entry.size = u64(extra, r);
+      r += 8;
+    }
+    if (entry.compressedSize === MAX32 && r + 8 <= q + 4 + extra.getUint16(q + 2, true)) entry.compressedSize = u64(extra, r);
+  }
+}
+
+/** Finds a data descriptor whose size field matches its distance from `dataStart`. */
+function findDescriptor(fd: number, dataStart: number, fileSize: number): { size: number; length: number } | undefined {
+  const window = readAt(fd, dataStart, Math.min(DESCRIPTOR_SEARCH_BYTES + 24, fileSize - dataStart));
+  const v = viewOf(window);
+  for (let p = 0; p + 16 <= window.byteLength; p++) {
+    if (v.getUint32(p, true) !== DESCRIPTOR_SIG) continue;
+    if (v.getUint32(p + 8, true) === p && v.getUint32(p + 12, true) === p) return { size: p, length: 16 };
+    if (p + 24 <= window.byteLength && u64(v, p + 8) === p && u64(v, p + 16) === p) return { size: p, length: 24 };
+  }
+  return undefined;
 }
