@@ -7,11 +7,12 @@
  * - 16-bit PNGs keep the high byte, except 16-bit grayscale, which PIL opens as mode I;16 and
  *   clips to 255 on conversion;
  * - no gamma, colour profile or EXIF orientation is applied (PIL applies none either).
- * JPEG goes through jpeg-js, whose IDCT, chroma upsampling and YCbCr rounding are not libjpeg's:
- * pixels can differ from PIL's by a few levels.
+ * JPEG is decoded by our own decoder (./jpeg) that reproduces libjpeg-turbo's default output, which
+ * is what PIL uses; jpeg-js differs from it by up to ~100 levels on chroma edges.
  */
 import pngjs from 'pngjs';
-import jpeg from 'jpeg-js';
+import { JpegError, decodeJpegCoefficients } from './jpeg/jpegCoefficients';
+import { jpegFrameToRgb } from './jpeg/jpegPixels';
 import { StudioError } from '../../shared/errors';
 
 /** Largest encoded image we accept (ours, not upstream's). */
@@ -140,17 +141,15 @@ function jpegDimensions(bytes: Uint8Array): { width: number; height: number } | 
 function decodeJpeg(bytes: Uint8Array): RgbImage {
   const size = jpegDimensions(bytes);
   if (size) checkDimensions(size.width, size.height);
-  let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 2048 });
+    const frame = decodeJpegCoefficients(bytes, MAX_IMAGE_PIXELS);
+    return { width: frame.width, height: frame.height, data: jpegFrameToRgb(frame) };
   } catch (e) {
-    throw invalid(`The JPEG image prompt could not be decoded (${(e as Error).message}). Re-save it as PNG or JPEG and try again.`, e);
+    if (e instanceof JpegError) {
+      throw invalid(`The JPEG image prompt could not be decoded (${e.message}). Re-save it as a standard JPEG or PNG and try again.`, e);
+    }
+    throw e;
   }
-  checkDimensions(decoded.width, decoded.height);
-  if (decoded.data.length !== decoded.width * decoded.height * 3) {
-    throw invalid('The JPEG image prompt has an unsupported colour layout. Re-save it as an RGB JPEG or PNG.');
-  }
-  return decoded;
 }
 
 /** Decodes PNG or JPEG bytes to 8-bit RGB as PIL `.convert('RGB')` would. */
