@@ -221,7 +221,10 @@ export function unpickle(data: Uint8Array, origin: string, hooks: UnpickleHooks 
         if (stack.length !== 1) throw fail(`pickle ended with ${stack.length} values on the stack`);
         return stack[0];
       case 0x28: marks.push(stack.length); break; // MARK
-      case 0x30: pop(); break; // POP
+      case 0x30: // POP: with nothing above the last MARK, Python pops the mark itself
+        if (marks.length && stack.length === marks[marks.length - 1]) marks.pop();
+        else pop();
+        break;
       case 0x31: popMark(); break; // POP_MARK
       case 0x32: stack.push(top()); break; // DUP
       case 0x4e: stack.push(null); break; // NONE
