@@ -41,7 +41,10 @@ describe('PieceTrie', () => {
 
   it('agrees with a brute-force scan on a larger random vocabulary', () => {
     let seed = 7;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
     const alphabet = ['a', 'b', 'c', '▁', 'é', '😀'];
     const pieces: [string, number][] = [];
     for (let i = 0; i < 3000; i++) {

@@ -19,16 +19,17 @@ export class PieceTrie {
   private readonly ids: Int32Array;
 
   /**
-   * @param pieces `[piece, id]` pairs. When one string appears twice the later pair wins, as the
-   *   `token_to_ids` map in HF's Unigram model does.
+   * @param pieces `[piece, id]` pairs (a Map works as is). When one string appears twice the later
+   *   pair wins, as the `token_to_ids` map in HF's Unigram model does.
    */
   constructor(pieces: Iterable<readonly [string, number]>) {
-    const idByPiece = new Map<string, number>();
-    for (const [piece, id] of pieces) {
-      if (piece.length > 0) idByPiece.set(piece, id);
-    }
-    this.keys = [...idByPiece.keys()].sort(compareCodeUnits);
-    this.ids = Int32Array.from(this.keys, (k) => idByPiece.get(k)!);
+    const idByPiece = pieces instanceof Map ? (pieces as Map<string, number>) : new Map(pieces);
+    const keys: string[] = [];
+    for (const piece of idByPiece.keys()) if (piece.length > 0) keys.push(piece);
+    // The default sort compares UTF-16 code units, the order lookups rely on.
+    this.keys = keys.sort();
+    this.ids = new Int32Array(keys.length);
+    for (let i = 0; i < keys.length; i++) this.ids[i] = idByPiece.get(keys[i])!;
   }
 
   get size(): number {
@@ -64,9 +65,4 @@ function lowerBound(keys: string[], lo: number, hi: number, depth: number, unit:
     else hi = mid;
   }
   return lo;
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  // Relational string comparison in JS compares UTF-16 code units, which is the order we need.
-  return a < b ? -1 : a > b ? 1 : 0;
 }

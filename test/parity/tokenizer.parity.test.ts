@@ -1,0 +1,56 @@
+/**
+ * Parity with HF: ids and attention masks that transformers' T5 fast tokenizer produced on the
+ * GPU machine (tools/reference, sentencepiece-trained nmt_nfkc Unigram models converted to HF
+ * folders), for every prompt of tools/reference/tokenizer_prompts.json, raw and with upstream's
+ * "[Static] " prefix, at upstream's settings (padding="max_length", max_length=512,
+ * truncation=True, add_special_tokens=True).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadTokenizerFromFolder } from '../../src/engine/tokenizer';
+import { UPSTREAM_TEXT_MAX_SEQUENCE_LENGTH } from '../../src/engine/pipeline/textPromptConstants';
+import { fixtureExists, fixturesDir } from '../helpers/fixtures';
+
+interface ReferenceCase {
+  text: string;
+  input_ids: number[];
+  attention_mask: number[];
+}
+
+const present = fixtureExists('tokenizer/ids.json');
+if (!present) console.log('tokenizer parity skipped: test/fixtures/tokenizer/ids.json is absent (made by tools/reference on the GPU machine)');
+
+describe.skipIf(!present)('tokenizer parity with HF tokenizers', () => {
+  const reference = present
+    ? (JSON.parse(readFileSync(join(fixturesDir, 'tokenizer', 'ids.json'), 'utf8')) as Record<string, ReferenceCase[]>)
+    : {};
+
+  for (const folder of Object.keys(reference)) {
+    it(`gives HF's ids and masks for every prompt (${folder})`, () => {
+      const tokenizer = loadTokenizerFromFolder(join(fixturesDir, 'tokenizer', folder));
+      const cases = reference[folder];
+      const mismatches: string[] = [];
+      for (const c of cases) {
+        const enc = tokenizer.encodeFixedLength(c.text, { maxLength: UPSTREAM_TEXT_MAX_SEQUENCE_LENGTH });
+        const ids = [...enc.inputIds];
+        const mask = [...enc.attentionMask];
+        const same = ids.length === c.input_ids.length && ids.every((v, i) => v === c.input_ids[i]) && mask.every((v, i) => v === c.attention_mask[i]);
+        if (!same) {
+          const firstDiff = ids.findIndex((v, i) => v !== c.input_ids[i] || mask[i] !== c.attention_mask[i]);
+          mismatches.push(
+            `${JSON.stringify(c.text.slice(0, 60))}: first difference at ${firstDiff}: ours ${JSON.stringify(ids.slice(Math.max(0, firstDiff - 2), firstDiff + 6))}` +
+              ` HF ${JSON.stringify(c.input_ids.slice(Math.max(0, firstDiff - 2), firstDiff + 6))}`,
+          );
+        }
+      }
+      console.log(`tokenizer parity (${folder}): ${cases.length - mismatches.length}/${cases.length} prompts match HF exactly`);
+      expect(cases.length).toBeGreaterThan(0);
+      expect(mismatches).toEqual([]);
+    });
+  }
+
+  it('covers both reference folders (plain and byte-fallback)', () => {
+    expect(Object.keys(reference).length).toBeGreaterThanOrEqual(2);
+  });
+});
