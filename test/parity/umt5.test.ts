@@ -48,10 +48,10 @@ function fixtureFeeds(): Record<string, HostTensor> {
   return { input_ids: { dtype: 'int64', shape, data: cat('input_ids') }, attention_mask: { dtype: 'int64', shape, data: cat('attention_mask') } };
 }
 
-async function runEncoder(floatType: 'float32' | 'float16', attention: 'contrib' | 'plain', feeds: Record<string, HostTensor>) {
+async function runEncoder(floatType: 'float32' | 'float16', impl: 'contrib' | 'plain', feeds: Record<string, HostTensor>) {
   const dir = tempDir('umt5-');
   const g = new GraphBuilder({ name: 'umt5_encoder', floatType, externalData: new ExternalDataWriter(externalDataPath(dir, 'umt5')) });
-  buildUmt5Encoder(g, weights, readUmt5Config(textEncoderDir), { attention });
+  buildUmt5Encoder(g, weights, readUmt5Config(textEncoderDir), { impl });
   const { modelPath } = await g.save(dir, 'umt5');
   const session = await createSession(modelPath, { provider: 'cpu' });
   try {
@@ -79,9 +79,9 @@ const FP16_TOLERANCE = 3e-2;
 
 describe('UMT5 encoder parity with transformers (tiny test model)', () => {
   for (const floatType of ['float32', 'float16'] as const)
-    for (const attention of ['contrib', 'plain'] as const) {
-      it(`matches last_hidden_state and text_embeds for both prompts (${floatType}, ${attention} attention)`, async () => {
-        const { last, embeds } = await runEncoder(floatType, attention, fixtureFeeds());
+    for (const impl of ['contrib', 'plain'] as const) {
+      it(`matches last_hidden_state and text_embeds for both prompts (${floatType}, ${impl} ops)`, async () => {
+        const { last, embeds } = await runEncoder(floatType, impl, fixtureFeeds());
         expect(last.dtype).toBe('float32');
         expect(embeds.dtype).toBe('float32');
         expect(last.shape).toEqual([2, 512, 16]);
@@ -90,7 +90,7 @@ describe('UMT5 encoder parity with transformers (tiny test model)', () => {
           for (const [label, out] of [['last_hidden_state', last], ['text_embeds', embeds]] as const) {
             const e = errorsFor(out, p, t(`p${p}_${label}`));
             console.log(
-              `umt5 ${floatType}/${attention} p${p} ${label}: maxAbs ${e.maxAbs.toExponential(3)} maxRel ${e.maxRel.toExponential(3)} (ref max ${e.refMaxAbs.toFixed(3)})`,
+              `umt5 ${floatType}/${impl} p${p} ${label}: maxAbs ${e.maxAbs.toExponential(3)} maxRel ${e.maxRel.toExponential(3)} (ref max ${e.refMaxAbs.toFixed(3)})`,
             );
             expect(e.maxAbs).toBeLessThanOrEqual(tolerance * e.refMaxAbs);
           }

@@ -156,9 +156,9 @@ function feeds(ids = IDS): Record<string, HostTensor> {
   return umt5Feeds(enc);
 }
 
-async function runGraph(weights: WeightSource, floatType: 'float32' | 'float16', attention: 'contrib' | 'plain', ids = IDS) {
+async function runGraph(weights: WeightSource, floatType: 'float32' | 'float16', impl: 'contrib' | 'plain', ids = IDS) {
   const { g, dir } = newBuilder(floatType);
-  buildUmt5Encoder(g, weights, CONFIG, { attention });
+  buildUmt5Encoder(g, weights, CONFIG, { impl });
   const out = await saveAndRun(g, dir, feeds(ids));
   expect(out.last_hidden_state.dtype).toBe('float32');
   expect(out.text_embeds.dtype).toBe('float32');
@@ -197,10 +197,10 @@ describe('UMT5 encoder graph vs a float64 reference', () => {
   const normal = makeWeights(1);
   const hot = makeWeights(60);
 
-  for (const attention of ['contrib', 'plain'] as const) {
-    it(`fp32 graph matches the reference, padding masked and zeroed in text_embeds (${attention})`, async () => {
+  for (const impl of ['contrib', 'plain'] as const) {
+    it(`fp32 graph matches the reference, padding masked and zeroed in text_embeds (${impl} ops)`, async () => {
       const ref = referenceForward(normal, IDS, MASK);
-      const { last, embeds } = await runGraph(memoryWeights(normal), 'float32', attention);
+      const { last, embeds } = await runGraph(memoryWeights(normal), 'float32', impl);
       expect(scaledError(last, ref.last)).toBeLessThan(1e-5);
       expect(scaledError(embeds, ref.embeds)).toBeLessThan(1e-5);
       // rows past each prompt's length are exactly zero; the row before is not
@@ -218,16 +218,16 @@ describe('UMT5 encoder graph vs a float64 reference', () => {
     expect(scaledError(b.last, a.last)).toBeGreaterThan(1e-3); // pad rows themselves do change
   });
 
-  for (const attention of ['contrib', 'plain'] as const) {
-    it(`fp16 graph stays finite and close where the residual stream passes fp16's range (${attention})`, async () => {
+  for (const impl of ['contrib', 'plain'] as const) {
+    it(`fp16 graph stays finite and close where the residual stream passes fp16's range (${impl} ops)`, async () => {
       const ref = referenceForward(hot, IDS, MASK);
       console.log(`umt5 overflow model: max |residual| ${ref.maxResidual.toExponential(3)} (fp16 max 65504)`);
       expect(ref.maxResidual).toBeGreaterThan(4 * 65504); // the case is real: a plain fp16 stream would be inf
-      const fp32 = await runGraph(memoryWeights(hot), 'float32', attention);
+      const fp32 = await runGraph(memoryWeights(hot), 'float32', impl);
       expect(scaledError(fp32.last, ref.last)).toBeLessThan(1e-5);
-      const fp16 = await runGraph(memoryWeights(hot), 'float16', attention);
+      const fp16 = await runGraph(memoryWeights(hot), 'float16', impl);
       const err = scaledError(fp16.last, ref.last);
-      console.log(`umt5 overflow model fp16/${attention}: max error / output scale ${err.toExponential(3)}`);
+      console.log(`umt5 overflow model fp16/${impl}: max error / output scale ${err.toExponential(3)}`);
       // fp16 weights and matmul inputs carry 11 significant bits (4.9e-4 relative); a few roundings
       // compound through 2 layers and RMS norms. Overflow would give inf/NaN (error Infinity).
       expect(err).toBeLessThan(1e-2);

@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import { ExternalDataWriter } from '../onnx/externalData';
 import { cacheKey, fileFingerprint, getOrBuildGraph, type GraphCacheEvent } from '../onnx/cache';
-import { GraphBuilder, externalDataPath, type Value } from '../onnx/graph';
+import { GraphBuilder, MS_DOMAIN, externalDataPath, type Value } from '../onnx/graph';
 import { ops } from '../onnx';
 import type { FixedLengthEncoding } from '../tokenizer';
 import type { HostTensor } from '../onnx/session';
@@ -57,8 +57,12 @@ export const FP16_CLAMP_VALUE = 65504 - 1000;
 const MASK_VALUE = { float32: -3.4028234663852886e38, float16: -65504 } as const;
 
 export interface Umt5BuildOptions {
-  /** 'contrib': com.microsoft MultiHeadAttention with attention bias (default); 'plain': standard ONNX ops. */
-  attention?: 'contrib' | 'plain';
+  /**
+   * 'contrib' (default): ORT's fused ops — com.microsoft MultiHeadAttention with an attention
+   * bias, SkipSimplifiedLayerNormalization (residual add + RMS norm in one kernel) and
+   * SimplifiedLayerNormalization. 'plain': standard ONNX ops only, for providers without them.
+   */
+  impl?: 'contrib' | 'plain';
 }
 
 /** The embedding table's name in `weights`: transformers saves `shared.weight`, some exports `encoder.embed_tokens.weight`. */
@@ -91,7 +95,7 @@ export function buildUmt5Encoder(g: GraphBuilder, weights: WeightSource, config:
   const { dModel, dKv, dFf, numHeads, numLayers, vocabSize, layerNormEpsilon: eps } = config;
   const inner = numHeads * dKv;
   const mm = g.floatType;
-  const impl = opts.attention ?? 'contrib';
+  const impl = opts.impl ?? 'contrib';
   const f32 = (v: number) => g.constFloat(v, [], 'float32');
 
   const linearWeight = (name: string, out: number, inp: number) => g.weightTransposed(name, readChecked(weights, name, [out, inp], mm));
@@ -121,13 +125,31 @@ export function buildUmt5Encoder(g: GraphBuilder, weights: WeightSource, config:
   const maskF = ops.cast(g, attentionMask, 'float32');
   const keyMask = ops.unsqueeze(g, ops.mul(g, ops.sub(g, f32(1), maskF), f32(MASK_VALUE[mm])), [1, 2]);
 
+  // RMS norms, all in fp32. `addNorm` also advances the residual stream: residual + delta, then its norm.
+  const norm = (x: Value, weightName: string): Value =>
+    impl === 'contrib'
+      ? g.op('SimplifiedLayerNormalization', [x, normWeight(weightName)], { axis: -1, epsilon: { float: eps }, stash_type: 1 })
+      : ops.rmsNorm(g, x, normWeight(weightName), eps, -1, { outType: 'float32' });
+  const addNorm = (residual: Value, delta: Value, weightName: string): { residual: Value; normed: Value } => {
+    if (impl === 'plain') {
+      const sum = ops.add(g, residual, delta);
+      return { residual: sum, normed: norm(sum, weightName) };
+    }
+    // outputs: normed, mean, inv_std_var (unused), input + skip
+    const [normed, , , sum] = g.opMulti('SkipSimplifiedLayerNormalization', [residual, delta, normWeight(weightName)], 4, { epsilon: { float: eps } }, {
+      domain: MS_DOMAIN,
+    });
+    return { residual: sum, normed };
+  };
+
+  let normed = norm(hidden, 'encoder.block.0.layer.0.layer_norm.weight');
   for (let i = 0; i < numLayers; i++) {
     const p = `encoder.block.${i}.layer`;
     // --- self-attention ---
-    const normed = toMatMul(ops.rmsNorm(g, hidden, normWeight(`${p}.0.layer_norm.weight`), eps, -1, { outType: 'float32' }));
-    const q = ops.linear(g, normed, linearWeight(`${p}.0.SelfAttention.q.weight`, inner, dModel));
-    const k = ops.linear(g, normed, linearWeight(`${p}.0.SelfAttention.k.weight`, inner, dModel));
-    const v = ops.linear(g, normed, linearWeight(`${p}.0.SelfAttention.v.weight`, inner, dModel));
+    const attnIn = toMatMul(normed);
+    const q = ops.linear(g, attnIn, linearWeight(`${p}.0.SelfAttention.q.weight`, inner, dModel));
+    const k = ops.linear(g, attnIn, linearWeight(`${p}.0.SelfAttention.k.weight`, inner, dModel));
+    const v = ops.linear(g, attnIn, linearWeight(`${p}.0.SelfAttention.v.weight`, inner, dModel));
     const biasName = `${p}.0.SelfAttention.relative_attention_bias.weight`;
     // Stored (heads, buckets) so one Gather on axis 1 yields (N, S, S) without a Transpose.
     const biasTable = g.weightTransposed(biasName, readChecked(weights, biasName, [config.relativeAttentionNumBuckets, numHeads], 'float32'), {
@@ -138,12 +160,12 @@ export function buildUmt5Encoder(g: GraphBuilder, weights: WeightSource, config:
     if (mm === 'float16') bias = ops.cast(g, g.op('Clip', [bias, f32(MASK_VALUE.float16), f32(-MASK_VALUE.float16)]), 'float16');
     const context = ops.multiHeadAttention(g, q, k, v, numHeads, { scale: 1, mask: bias, impl });
     const attnOut = ops.linear(g, context, linearWeight(`${p}.0.SelfAttention.o.weight`, dModel, inner));
-    hidden = ops.add(g, hidden, toF32(attnOut));
+    ({ residual: hidden, normed } = addNorm(hidden, toF32(attnOut), `${p}.1.layer_norm.weight`));
 
     // --- gated-GELU feed-forward ---
-    const normed2 = toMatMul(ops.rmsNorm(g, hidden, normWeight(`${p}.1.layer_norm.weight`), eps, -1, { outType: 'float32' }));
-    const gate = toF32(ops.linear(g, normed2, linearWeight(`${p}.1.DenseReluDense.wi_0.weight`, dFf, dModel)));
-    const lin = toF32(ops.linear(g, normed2, linearWeight(`${p}.1.DenseReluDense.wi_1.weight`, dFf, dModel)));
+    const ffIn = toMatMul(normed);
+    const gate = toF32(ops.linear(g, ffIn, linearWeight(`${p}.1.DenseReluDense.wi_0.weight`, dFf, dModel)));
+    const lin = toF32(ops.linear(g, ffIn, linearWeight(`${p}.1.DenseReluDense.wi_1.weight`, dFf, dModel)));
     const product = ops.mul(g, ops.gelu(g, gate, 'tanh'), lin); // fp32 (B, S, dFf)
     const wo = linearWeight(`${p}.1.DenseReluDense.wo.weight`, dModel, dFf);
     let ffOut: Value;
@@ -153,10 +175,11 @@ export function buildUmt5Encoder(g: GraphBuilder, weights: WeightSource, config:
       const scaled = ops.cast(g, ops.div(g, product, rowScale), 'float16');
       ffOut = ops.mul(g, toF32(ops.linear(g, scaled, wo)), rowScale);
     }
-    hidden = ops.add(g, hidden, ffOut);
+    const nextNorm = i + 1 < numLayers ? `encoder.block.${i + 1}.layer.0.layer_norm.weight` : 'encoder.final_layer_norm.weight';
+    ({ residual: hidden, normed } = addNorm(hidden, ffOut, nextNorm));
   }
 
-  const last = ops.rmsNorm(g, hidden, normWeight('encoder.final_layer_norm.weight'), eps, -1, { outType: 'float32' });
+  const last = normed; // the final layer norm's output
   g.output(last, UMT5_OUTPUTS.lastHiddenState, 'float32', ['batch', 'sequence', dModel]);
 
   // upstream encode_text: keep the first sum(mask > 0) rows of each sequence, zeros after.
@@ -192,7 +215,7 @@ export interface Umt5GraphOptions {
   weights: WeightSource;
   config: Umt5Config;
   floatType: 'float32' | 'float16';
-  attention?: 'contrib' | 'plain';
+  impl?: 'contrib' | 'plain';
   /**
    * Identity of the weight files for the cache key; default: fingerprints of the files at
    * `weights.origin` (a file or folder path; pass it explicitly for a prefixed view).
@@ -218,16 +241,16 @@ export function weightFilesFingerprint(fileOrFolder: string): string {
   return cacheKey({ files: files.map((f) => [f, fileFingerprint(join(fileOrFolder, f))]) });
 }
 
-export function umt5GraphKey(opts: { config: Umt5Config; floatType: 'float32' | 'float16'; attention: 'contrib' | 'plain'; weightsFingerprint: string }): string {
+export function umt5GraphKey(opts: { config: Umt5Config; floatType: 'float32' | 'float16'; impl: 'contrib' | 'plain'; weightsFingerprint: string }): string {
   const hash = cacheKey({ network: 'umt5-encoder', version: UMT5_GRAPH_VERSION, ...opts });
-  return `umt5-encoder-${opts.floatType}-${opts.attention}-${hash}`;
+  return `umt5-encoder-${opts.floatType}-${opts.impl}-${hash}`;
 }
 
 /** The cached encoder graph's .onnx path, building it (weights streamed to external data) on first use. */
 export async function getUmt5EncoderGraph(opts: Umt5GraphOptions): Promise<string> {
-  const attention = opts.attention ?? 'contrib';
+  const impl = opts.impl ?? 'contrib';
   const fingerprint = opts.weightsFingerprint ?? weightFilesFingerprint(opts.weights.origin);
-  const key = umt5GraphKey({ config: opts.config, floatType: opts.floatType, attention, weightsFingerprint: fingerprint });
+  const key = umt5GraphKey({ config: opts.config, floatType: opts.floatType, impl, weightsFingerprint: fingerprint });
   return getOrBuildGraph({
     cacheDir: opts.cacheDir,
     key,
@@ -236,7 +259,7 @@ export async function getUmt5EncoderGraph(opts: Umt5GraphOptions): Promise<strin
       const externalData = new ExternalDataWriter(externalDataPath(dir, 'umt5_encoder'));
       const g = new GraphBuilder({ name: 'umt5_encoder', floatType: opts.floatType, externalData });
       try {
-        buildUmt5Encoder(g, opts.weights, opts.config, { attention });
+        buildUmt5Encoder(g, opts.weights, opts.config, { impl });
         await g.save(dir, 'umt5_encoder');
       } finally {
         externalData.close();
