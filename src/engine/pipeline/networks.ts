@@ -1,0 +1,45 @@
+/**
+ * What the generation loop needs from the four networks and the rasterizer. The model runtime
+ * (src/engine/model/) implements it with ONNX sessions; keeping the loop against this interface keeps
+ * it readable and lets tests swap a network for an upstream fixture.
+ *
+ * Layouts are upstream's with the batch of 1 dropped: channel-first, frames in the middle.
+ */
+
+export interface LatentSpec {
+  /** VAE latent channels (48 real, 4 tiny) */
+  latentDim: number;
+  /** transformer feature channels fed back between steps (1024 real, 16 tiny) */
+  featDim: number;
+  /** per-channel VAE latent statistics (config.json latents_mean / latents_std) */
+  latentsMean: Float32Array;
+  latentsStd: Float32Array;
+}
+
+export interface ViewCamera {
+  /** OpenGL camera-to-world, 4×4 row-major */
+  c2wGL: Float64Array | Float32Array | number[];
+  fxPx: number;
+  fyPx: number;
+  cxPx: number;
+  cyPx: number;
+}
+
+export interface FlashWorldNetworks extends LatentSpec {
+  /** (512,) ids and mask → text embeddings (512, textDim), rows past the prompt's length zero */
+  encodeText(inputIds: BigInt64Array, attentionMask: BigInt64Array): Promise<Float32Array>;
+  /** images (n, 3, H, W) in [-1, 1] + noise (n, z, H/16, W/16) → normalised latents (n, z, H/16, W/16) */
+  encodeImages(images: Float32Array, noise: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
+  /**
+   * hidden (C, T, h, w) = [noisy z, raymaps 6, condition z, previous features, previous latents z],
+   * timestep, text (512, textDim) → (z + featDim, T, h, w): velocity then features
+   */
+  transformer(hidden: Float32Array, frames: number, h: number, w: number, timestep: number, text: Float32Array): Promise<Float32Array>;
+  /** feats (T, featDim, h, w), unscaled latents (T, z, h, w), cameras (T, 11) → Gaussians (T·2·8h·8w, 38) */
+  reconDecode(feats: Float32Array, latents: Float32Array, cameras: Float32Array, frames: number, h: number, w: number): Promise<Float32Array>;
+}
+
+export interface SplatRenderer {
+  /** Gaussians (N, 38) seen from each camera on a white background → (V, 3, H, W) in [-1, 1] */
+  renderViews(gaussians: Float32Array, cameras: ViewCamera[], width: number, height: number): Promise<Float32Array>;
+}
