@@ -22,9 +22,11 @@
  * - q/k/v/o and wi_0/wi_1 run as fp16 MatMuls; their fp32 inputs are clipped to ±(65504 − 1000)
  *   (transformers' T5 clamp value) before the cast, so an out-of-range value saturates
  *   instead of turning into inf;
- * - wo runs in fp16 on rows scaled into [−1, 1] by their own max |value| (≥ 1), and the result is
- *   scaled back in fp32: exact in range, and it cannot overflow however large the gate product
- *   gets (transformers needs fp32 wo weights for the same guarantee);
+ * - wo runs in fp16 on each row divided by max(1, its max |value|), and the result is multiplied
+ *   back in fp32: fp16's relative precision does not depend on scale, so this costs nothing, and
+ *   neither wo's input nor its output can overflow however large the gate product gets
+ *   (transformers needs fp32 wo weights for the same guarantee);
+ * - weights (embedding table included) are stored fp16, except norms and position biases (fp32);
  * - attention (scores, softmax) runs in the fp16 attention op with an fp16 bias: the fp32 sum of
  *   position bias and mask, clipped to fp16's finite range (transformers' fp16 mask is fp16's
  *   lowest value as well).
