@@ -45,7 +45,7 @@ export const WAN_TRANSFORMER_IO = {
 } as const;
 
 /** Bump when the graph this file emits changes, so cached graphs are rebuilt. */
-export const WAN_TRANSFORMER_BUILDER_VERSION = 1;
+export const WAN_TRANSFORMER_BUILDER_VERSION = 2;
 
 export interface WanTransformerBuildOptions {
   /** 'contrib' (default): com.microsoft MultiHeadAttention / RotaryEmbedding / FastGelu; 'plain': standard ONNX only. */

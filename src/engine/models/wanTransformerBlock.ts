@@ -80,9 +80,16 @@ export function geluMlp(g: GraphBuilder, weights: WeightSource, first: string, s
   return linearLayer(g, weights, second, linearGeluTanh(g, weights, first, x, impl));
 }
 
-/** diffusers RMSNorm over all heads (qk_norm "rms_norm_across_heads"): fp32 statistics, weight in the graph type. */
-function qkNorm(g: GraphBuilder, weights: WeightSource, key: string, x: Value, eps: number): Value {
-  return rmsNorm(g, x, g.weight(key, weights.read(key, g.floatType)), eps);
+/**
+ * diffusers RMSNorm over all heads (qk_norm "rms_norm_across_heads") with fp32 statistics. The
+ * contrib build uses ORT's fused SimplifiedLayerNormalization (one kernel, fp32 accumulation even
+ * for fp16 input) instead of ~9 elementwise passes over a (B, S, dim) tensor: at 7920 tokens that
+ * is about 1.5 GB of memory traffic saved per norm, 120 norms per pass.
+ */
+function qkNorm(g: GraphBuilder, weights: WeightSource, key: string, x: Value, eps: number, impl: WanAttentionImpl): Value {
+  const weight = g.weight(key, weights.read(key, g.floatType));
+  if (impl === 'plain') return rmsNorm(g, x, weight, eps);
+  return g.op('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps }, stash_type: 1 });
 }
 
 function attention(
@@ -96,8 +103,8 @@ function attention(
   impl: WanAttentionImpl,
 ): Value {
   const kv = context ?? hidden;
-  let q = qkNorm(g, weights, `${prefix}.norm_q.weight`, linearLayer(g, weights, `${prefix}.to_q`, hidden), config.eps);
-  let k = qkNorm(g, weights, `${prefix}.norm_k.weight`, linearLayer(g, weights, `${prefix}.to_k`, kv), config.eps);
+  let q = qkNorm(g, weights, `${prefix}.norm_q.weight`, linearLayer(g, weights, `${prefix}.to_q`, hidden), config.eps, impl);
+  let k = qkNorm(g, weights, `${prefix}.norm_k.weight`, linearLayer(g, weights, `${prefix}.to_k`, kv), config.eps, impl);
   const v = linearLayer(g, weights, `${prefix}.to_v`, kv);
   if (rotary) {
     q = applyRotary(g, q, rotary, config.numHeads, config.headDim);
