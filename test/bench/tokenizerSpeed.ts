@@ -1,9 +1,13 @@
 /**
  * Tokenizer speed on a umt5-sized vocabulary (256,300 pieces, synthetic): load time (parse +
- * piece index) and the time to tokenize prompts that fill 512 ids. Run: npx tsx test/bench/tokenizerSpeed.ts
+ * piece index) and the time to tokenize prompts that fill 512 ids. Then the same prompts through
+ * a real HF tokenizer folder (its precompiled nmt_nfkc normalizer included), by default the
+ * reference fixture's. Run: npx tsx test/bench/tokenizerSpeed.ts [tokenizer folder]
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { tokenizerFromFiles } from '../../src/engine/tokenizer';
+import { loadTokenizerFromFolder, tokenizerFromFiles, type UnigramTokenizer } from '../../src/engine/tokenizer';
+import { fixturesDir } from '../helpers/fixtures';
 
 const PIECES = 256_300;
 let seed = 12345;
@@ -39,11 +43,20 @@ const prompts = [
   '森林 '.repeat(400),
   'a cozy living room with a fireplace and wooden floor',
 ];
-for (const prompt of prompts) {
-  tokenizer.encodeFixedLength(prompt, { maxLength: 512 }); // warm up
-  const runs = 50;
-  t = performance.now();
-  let count = 0;
-  for (let i = 0; i < runs; i++) count = tokenizer.encodeFixedLength(prompt, { maxLength: 512 }).tokenCount;
-  console.log(`${prompt.length} chars → ${count} ids: ${((performance.now() - t) / runs).toFixed(2)} ms per prompt`);
+function timePrompts(tok: UnigramTokenizer): void {
+  for (const prompt of prompts) {
+    tok.encodeFixedLength(prompt, { maxLength: 512 }); // warm up
+    const runs = 50;
+    const start = performance.now();
+    let count = 0;
+    for (let i = 0; i < runs; i++) count = tok.encodeFixedLength(prompt, { maxLength: 512 }).tokenCount;
+    console.log(`  ${prompt.length} chars → ${count} ids: ${((performance.now() - start) / runs).toFixed(2)} ms per prompt`);
+  }
 }
+timePrompts(tokenizer);
+
+const folder = process.argv[2] ?? join(fixturesDir, 'tokenizer', 'plain');
+t = performance.now();
+const real = loadTokenizerFromFolder(folder);
+console.log(`load ${folder}: ${(performance.now() - t).toFixed(0)} ms`);
+timePrompts(real);

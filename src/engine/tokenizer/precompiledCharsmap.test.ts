@@ -50,6 +50,32 @@ describe('PrecompiledCharsmap', () => {
     expect(charsmap.normalize('e\u0301\u0301\u0301')).toBe('e\u0301\u0301\u0301');
   });
 
+  it('segments exactly as a whole-text grapheme walk does (ASCII fast path included)', () => {
+    // HF's algorithm spelled out over Intl.Segmenter on the whole text.
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const utf8 = new TextEncoder();
+    const reference = (text: string): string => {
+      let out = '';
+      for (const { segment } of segmenter.segment(text)) {
+        const whole = utf8.encode(segment).length < 6 ? charsmap.transform(segment) : null;
+        if (whole !== null) out += whole;
+        else for (const ch of segment) out += charsmap.transform(ch) ?? ch;
+      }
+      return out;
+    };
+    const alphabet = ['a', 'e', ' ', '\r', '\n', '\r\n', '\u0301', '\u200d', 'ﬁ', 'Ａ', 'ａ', 'ｂ', '\u0600', '🇫', '🇷', '👍', '🏽', '#', '\ufe0f', '\u20e3', '𝔾', '\u3000', 'क', '\u094d', 'ष'];
+    let seed = 3;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let trial = 0; trial < 300; trial++) {
+      let text = '';
+      for (let k = 0, n = rand(24); k < n; k++) text += alphabet[rand(alphabet.length)];
+      expect(charsmap.normalize(text), JSON.stringify(text)).toBe(reference(text));
+    }
+  });
+
   it('rejects blobs that are truncated or not UTF-8', () => {
     expect(() => new PrecompiledCharsmap(new Uint8Array([1, 0]))).toThrow(/shorter than its 4-byte header/);
     expect(() => new PrecompiledCharsmap(new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/claims 16 bytes/);
