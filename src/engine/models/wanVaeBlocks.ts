@@ -129,9 +129,12 @@ export function attentionBlock(ctx: VaeBuildContext, prefix: string, x: Value, d
   const { g } = ctx;
   const normed = wanRmsNorm(ctx, `${prefix}.norm`, x, dim);
   const qkv = conv2d(ctx, `${prefix}.to_qkv`, normed); // (B, 3C, H, W)
-  const tokens = ops.transpose(g, ops.reshape(g, qkv, [0, 3 * dim, -1]), [0, 2, 1]); // (B, HW, 3C)
+  // One head of size C (640-1024): q·k sums C products and can pass fp16's 65504 where upstream's
+  // bf16 cannot overflow. The attention is small (one per frame, H·W ≈ 1.3k tokens), so it runs in fp32.
+  const type = g.typeOf(qkv) ?? g.floatType;
+  const tokens = ops.castIfNeeded(g, ops.transpose(g, ops.reshape(g, qkv, [0, 3 * dim, -1]), [0, 2, 1]), 'float32'); // (B, HW, 3C)
   const [q, k, v] = ops.split(g, tokens, [dim, dim, dim], 2);
-  const attended = ops.multiHeadAttention(g, q, k, v, 1, { impl: ctx.attention }); // (B, HW, C)
+  const attended = ops.castIfNeeded(g, ops.multiHeadAttention(g, q, k, v, 1, { impl: ctx.attention }), type === 'float16' ? 'float16' : 'float32'); // (B, HW, C)
   const back = ops.reshape(g, ops.transpose(g, attended, [0, 2, 1]), g.op('Shape', [x])); // (B, C, H, W)
   return ops.add(g, x, conv2d(ctx, `${prefix}.proj`, back));
 }
