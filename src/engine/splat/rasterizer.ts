@@ -1,0 +1,323 @@
+/**
+ * Gaussian-splat rasterizer on WebGPU, equal to gsplat's `rasterization(..., rasterize_mode=
+ * 'classic')` as upstream FlashWorld calls it (models/render.py): SH degree 2, eps2d 0.3, near 0.01,
+ * far 1000, 16-px tiles, per-tile depth order, front-to-back blending, output `rgb * 2 - 1`.
+ *
+ * Gaussians are upstream's scene_params rows (N × 38 f32, see rasterizerConstants). Views render in
+ * batches (one submit, one read-back each); a view whose tile intersections overflow the workspace
+ * is rendered again with a bigger one, or in bands of tile rows once buffers reach the device's
+ * binding limit. The device, pipelines and buffers live as long as the rasterizer.
+ */
+import { StudioError } from '../../shared/errors';
+import { acquireSplatGpu, type SplatGpu } from './gpuDevice';
+import { compileSplatKernels, type SplatKernels } from './gpuKernels';
+import { viewTransformOf, type RasterCamera } from './rasterCamera';
+import { RASTER_FLOATS_PER_GAUSSIAN, RASTER_TILE_SIZE } from './rasterizerConstants';
+import { encodeView, type GaussianChunk } from './rasterPasses';
+import { RasterWorkspace } from './rasterWorkspace';
+import { UniformArena } from './uniformArena';
+import { OUTPUT_MODE_PLANAR_SIGNED, OUTPUT_MODE_RGBA8 } from './wgsl/rasterizeTiles.wgsl';
+import { COUNTER_GAUSSIANS } from './wgsl/common.wgsl';
+
+export type { RasterCamera } from './rasterCamera';
+
+export interface RenderOptions {
+  /** Background colour in [0, 1]; upstream's bg_mode='white' (the default here) is [1, 1, 1]. */
+  background?: [number, number, number];
+}
+
+/** Gaussians already on the GPU, for rendering one scene many times (videos). */
+export class UploadedGaussians {
+  constructor(readonly count: number, readonly chunks: GaussianChunk[], private readonly owner: SplatRasterizer) {}
+  belongsTo(rasterizer: SplatRasterizer): boolean {
+    return this.owner === rasterizer;
+  }
+  destroy(): void {
+    for (const chunk of this.chunks) chunk.buffer.destroy();
+    this.chunks.length = 0;
+  }
+}
+
+const BYTES_PER_GAUSSIAN = RASTER_FLOATS_PER_GAUSSIAN * 4;
+const MAX_VIEWS_PER_BATCH = 32;
+const MAX_OUTPUT_BYTES_PER_BATCH = 256 * 1024 * 1024;
+/** Tile intersections reserved per Gaussian before a scene shows how many it needs. */
+const INITIAL_INTERSECTIONS_PER_GAUSSIAN = 4;
+
+export class SplatRasterizer {
+  private workspace: RasterWorkspace | undefined;
+  private readonly params: UniformArena;
+  private scratchScene: UploadedGaussians | undefined;
+  private queueTail: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly gpu: SplatGpu, private readonly kernels: SplatKernels) {
+    this.params = new UniformArena(gpu.device, gpu.usage.uniform | gpu.usage.copyDst, 'views');
+  }
+
+  /** Acquires the shared device (GPU_UNAVAILABLE if there is none) and compiles the kernels. */
+  static async create(): Promise<SplatRasterizer> {
+    const gpu = await acquireSplatGpu();
+    return new SplatRasterizer(gpu, await compileSplatKernels(gpu.device));
+  }
+
+  get adapterDescription(): string {
+    return this.gpu.adapterDescription;
+  }
+
+  /** Largest number of u32 one storage binding can hold on this device. */
+  private get maxBindingWords(): number {
+    return Math.floor(Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / 4);
+  }
+
+  /** Copies Gaussians (N × 38 f32) to the GPU in chunks that each fit one storage binding. */
+  upload(gaussians: Float32Array): UploadedGaussians {
+    const count = gaussianCountOf(gaussians);
+    const chunks = this.writeChunks(gaussians, count, []);
+    return new UploadedGaussians(count, chunks, this);
+  }
+
+  /** Views as upstream's render: Float32Array (V, 3, H, W), values in [-1, 1]. */
+  renderViews(gaussians: Float32Array | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Float32Array> {
+    return this.serialized(async () => {
+      const out = new Float32Array(cameras.length * 3 * width * height);
+      await this.render(gaussians, cameras, width, height, options, OUTPUT_MODE_PLANAR_SIGNED, out);
+      return out;
+    });
+  }
+
+  /** Views as RGBA8 frames for previews and videos: Uint8Array (V, H, W, 4), alpha 255. */
+  renderViewsRGBA8(gaussians: Float32Array | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint8Array> {
+    return this.serialized(async () => {
+      const out = new Uint8Array(cameras.length * 4 * width * height);
+      await this.render(gaussians, cameras, width, height, options, OUTPUT_MODE_RGBA8, new Uint32Array(out.buffer));
+      return out;
+    });
+  }
+
+  destroy(): void {
+    this.workspace?.destroy();
+    this.workspace = undefined;
+    this.scratchScene?.destroy();
+    this.scratchScene = undefined;
+    this.params.destroy();
+  }
+
+  /** Calls share buffers, so they run one after another. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queueTail.then(task, task);
+    this.queueTail = result.catch(() => undefined);
+    return result;
+  }
+
+  private writeChunks(gaussians: Float32Array, count: number, reuse: GaussianChunk[]): GaussianChunk[] {
+    const perChunk = Math.max(256, Math.floor(Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / BYTES_PER_GAUSSIAN / 256) * 256);
+    const chunks: GaussianChunk[] = [];
+    for (let first = 0, i = 0; first < count; first += perChunk, i++) {
+      const n = Math.min(perChunk, count - first);
+      let buffer = reuse[i]?.buffer;
+      if (!buffer || buffer.size < n * BYTES_PER_GAUSSIAN) {
+        buffer?.destroy();
+        buffer = this.gpu.device.createBuffer({
+          label: `gaussians ${i}`,
+          size: Math.max(n, Math.min(perChunk, count)) * BYTES_PER_GAUSSIAN,
+          usage: this.gpu.usage.storage | this.gpu.usage.copyDst,
+        });
+      }
+      this.gpu.device.queue.writeBuffer(buffer, 0, gaussians as Float32Array<ArrayBuffer>, first * RASTER_FLOATS_PER_GAUSSIAN, n * RASTER_FLOATS_PER_GAUSSIAN);
+      chunks.push({ buffer, first, count: n });
+    }
+    for (let i = chunks.length; i < reuse.length; i++) reuse[i].buffer.destroy();
+    return chunks;
+  }
+
+  private sceneOf(gaussians: Float32Array | UploadedGaussians): UploadedGaussians {
+    if (gaussians instanceof UploadedGaussians) {
+      if (!gaussians.belongsTo(this)) throw new StudioError('INVALID_REQUEST', 'These Gaussians were uploaded by another rasterizer; upload them with this one.');
+      return gaussians;
+    }
+    const count = gaussianCountOf(gaussians);
+    const chunks = this.writeChunks(gaussians, count, this.scratchScene?.chunks ?? []);
+    this.scratchScene = new UploadedGaussians(count, chunks, this);
+    return this.scratchScene;
+  }
+
+  private ensureWorkspace(gaussians: number, intersections: number, tiles: number): RasterWorkspace {
+    const want = { gaussians, intersections, tiles };
+    if (this.workspace?.fits(want)) return this.workspace;
+    const old = this.workspace?.sizes;
+    this.workspace?.destroy();
+    this.workspace = new RasterWorkspace(this.gpu, this.kernels, {
+      gaussians: Math.max(gaussians, old?.gaussians ?? 0),
+      intersections: Math.max(intersections, old?.intersections ?? 0),
+      tiles: Math.max(tiles, old?.tiles ?? 0),
+    });
+    return this.workspace;
+  }
+
+  private async render(
+    gaussians: Float32Array | UploadedGaussians, cameras: RasterCamera[], width: number, height: number,
+    options: RenderOptions, outputMode: number, out: Float32Array | Uint32Array,
+  ): Promise<void> {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width >= 65536 * RASTER_TILE_SIZE || height >= 65536 * RASTER_TILE_SIZE) {
+      throw new StudioError('INVALID_REQUEST', `Render size ${width}×${height} is not valid; give whole pixel counts above 0.`);
+    }
+    const background = options.background ?? [1, 1, 1];
+    if (background.length !== 3 || !background.every(Number.isFinite)) {
+      throw new StudioError('INVALID_REQUEST', `Background ${JSON.stringify(background)} is not an RGB triple; give three numbers in [0, 1].`);
+    }
+    const transforms = cameras.map((camera, i) => viewTransformOf(camera, i));
+    const scene = this.sceneOf(gaussians);
+    const pixels = width * height;
+    const wordsPerView = outputMode === OUTPUT_MODE_RGBA8 ? pixels : 3 * pixels;
+    if (scene.count === 0 || cameras.length === 0) {
+      fillBackground(out, background, cameras.length, pixels, outputMode);
+      return;
+    }
+    if (wordsPerView > this.maxBindingWords) {
+      throw new StudioError('INVALID_REQUEST', `A ${width}×${height} view needs ${wordsPerView * 4} bytes of output, more than this GPU binds at once (${this.gpu.maxBindingBytes}); render smaller views.`);
+    }
+    if (scene.count * 4 > this.maxBindingWords) {
+      throw new StudioError('INVALID_REQUEST', `${scene.count} Gaussians exceed what this GPU can rasterize in one scene (${Math.floor(this.maxBindingWords / 4)}); reduce the splat count.`);
+    }
+    const tilesX = Math.ceil(width / RASTER_TILE_SIZE);
+    const tilesY = Math.ceil(height / RASTER_TILE_SIZE);
+    const maxIntersections = this.maxBindingWords;
+    const viewsPerBatch = Math.max(1, Math.min(MAX_VIEWS_PER_BATCH, Math.floor(Math.min(MAX_OUTPUT_BYTES_PER_BATCH, this.gpu.maxBindingBytes) / (wordsPerView * 4))));
+    const bands = cameras.map(() => 1);
+    let intersections = Math.min(maxIntersections, Math.max(1 << 16, INITIAL_INTERSECTIONS_PER_GAUSSIAN * scene.count, this.workspace?.sizes.intersections ?? 0));
+    let pending = cameras.map((_, i) => i);
+
+    while (pending.length > 0) {
+      const batch = pending.slice(0, viewsPerBatch);
+      const workspace = this.ensureWorkspace(scene.count, intersections, tilesX * tilesY);
+      const bandCounts = await this.renderBatch(scene, workspace, batch, transforms, cameras, bands, width, height, background, outputMode, out, wordsPerView);
+      const failed: number[] = [];
+      batch.forEach((view, i) => {
+        const needed = Math.max(...bandCounts[i]);
+        if (needed <= workspace.sizes.intersections) return;
+        failed.push(view);
+        if (needed <= maxIntersections) {
+          intersections = Math.max(intersections, Math.min(maxIntersections, Math.ceil(needed * 1.25)));
+        } else if (bands[view] >= tilesY) {
+          throw new StudioError('RUNTIME_FAILED', `View ${view} has ${needed} Gaussian-tile overlaps in one tile row, more than this GPU can hold (${maxIntersections}); render it at a smaller size or with fewer Gaussians.`);
+        } else {
+          intersections = maxIntersections;
+          bands[view] = Math.min(tilesY, bands[view] * (Math.ceil(needed / maxIntersections) + 1));
+        }
+      });
+      pending = [...failed, ...pending.slice(batch.length)];
+    }
+  }
+
+  /** Renders `views` in one submit; writes finished pixels into `out`; returns each band's intersection count. */
+  private async renderBatch(
+    scene: UploadedGaussians, workspace: RasterWorkspace, views: number[], transforms: ReturnType<typeof viewTransformOf>[],
+    cameras: RasterCamera[], bands: number[], width: number, height: number, background: [number, number, number],
+    outputMode: number, out: Float32Array | Uint32Array, wordsPerView: number,
+  ): Promise<number[][]> {
+    const { device, usage } = this.gpu;
+    const outputBytes = views.length * wordsPerView * 4;
+    const statsCount = views.reduce((sum, v) => sum + bands[v], 0);
+    const output = device.createBuffer({ label: 'views', size: outputBytes, usage: usage.storage | usage.copySrc });
+    const stats = device.createBuffer({ label: 'band stats', size: Math.max(16, statsCount * 4), usage: usage.copyDst | usage.copySrc });
+    const readback = device.createBuffer({ label: 'views read-back', size: outputBytes, usage: usage.mapRead | usage.copyDst });
+    const statsReadback = device.createBuffer({ label: 'stats read-back', size: Math.max(16, statsCount * 4), usage: usage.mapRead | usage.copyDst });
+    try {
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      this.params.reset();
+      const encoder = device.createCommandEncoder({ label: 'splat views' });
+      let statsIndex = 0;
+      views.forEach((view, slot) => {
+        const camera = cameras[view];
+        encodeView(encoder, {
+          gpu: this.gpu, kernels: this.kernels, workspace, params: this.params,
+          chunks: scene.chunks, gaussianCount: scene.count, output, stats,
+        }, {
+          transform: transforms[view], intrinsics: [camera.fxPx, camera.fyPx, camera.cxPx, camera.cyPx],
+          width, height, background, bands: bands[view], outputMode, outputBase: slot * wordsPerView, statsIndex,
+        });
+        statsIndex += bands[view];
+      });
+      encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
+      encoder.copyBufferToBuffer(stats, 0, statsReadback, 0, Math.max(16, statsCount * 4));
+      this.params.flush(device.queue);
+      device.queue.writeBuffer(workspace.counters, COUNTER_GAUSSIANS * 4, Uint32Array.of(scene.count));
+      device.queue.submit([encoder.finish()]);
+      const validation = await device.popErrorScope();
+      const memory = await device.popErrorScope();
+      if (validation || memory) {
+        const what = memory ? `ran out of GPU memory (${memory.message})` : `was rejected by WebGPU (${validation?.message})`;
+        throw new StudioError('RUNTIME_FAILED', `Rendering ${views.length} splat view(s) ${what}; render fewer or smaller views, or fewer Gaussians.`);
+      }
+      await Promise.all([readback.mapAsync(this.gpu.mapModeRead), statsReadback.mapAsync(this.gpu.mapModeRead)]);
+      const counts = new Uint32Array(statsReadback.getMappedRange().slice(0));
+      const words = new Uint32Array(readback.getMappedRange());
+      const target = new Uint32Array(out.buffer, out.byteOffset, out.length);
+      const result: number[][] = [];
+      let index = 0;
+      views.forEach((view, slot) => {
+        const bandCounts = Array.from(counts.subarray(index, index + bands[view]));
+        index += bands[view];
+        result.push(bandCounts);
+        if (Math.max(...bandCounts) <= workspace.sizes.intersections) {
+          target.set(words.subarray(slot * wordsPerView, (slot + 1) * wordsPerView), view * wordsPerView);
+        }
+      });
+      readback.unmap();
+      statsReadback.unmap();
+      return result;
+    } finally {
+      output.destroy();
+      stats.destroy();
+      readback.destroy();
+      statsReadback.destroy();
+    }
+  }
+}
+
+function gaussianCountOf(gaussians: Float32Array): number {
+  if (!(gaussians instanceof Float32Array) || gaussians.length % RASTER_FLOATS_PER_GAUSSIAN !== 0) {
+    throw new StudioError('INVALID_REQUEST', `Gaussians must be a Float32Array of N × ${RASTER_FLOATS_PER_GAUSSIAN} numbers (upstream's scene_params rows); got ${gaussians?.length} numbers.`);
+  }
+  return gaussians.length / RASTER_FLOATS_PER_GAUSSIAN;
+}
+
+function fillBackground(out: Float32Array | Uint32Array, background: [number, number, number], views: number, pixels: number, outputMode: number): void {
+  const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+  if (outputMode === OUTPUT_MODE_RGBA8) {
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    const rgba = [...background.map((v) => Math.round(clamp01(v) * 255)), 255];
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rgba[i % 4];
+    return;
+  }
+  const floats = out as Float32Array;
+  for (let v = 0; v < views; v++) {
+    for (let c = 0; c < 3; c++) {
+      floats.fill(Math.min(1, Math.max(-1, background[c] * 2 - 1)), (v * 3 + c) * pixels, (v * 3 + c + 1) * pixels);
+    }
+  }
+}
+
+let shared: Promise<SplatRasterizer> | undefined;
+
+/** The process-wide rasterizer (one device, pipelines compiled once). */
+export function sharedRasterizer(): Promise<SplatRasterizer> {
+  if (!shared) {
+    shared = SplatRasterizer.create().catch((error: unknown) => {
+      shared = undefined;
+      throw error;
+    });
+  }
+  return shared;
+}
+
+/** Upstream's render of `cameras` with the shared rasterizer: (V, 3, H, W) in [-1, 1]. */
+export async function renderViews(gaussians: Float32Array, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Float32Array> {
+  return (await sharedRasterizer()).renderViews(gaussians, cameras, width, height, options);
+}
+
+/** RGBA8 frames (V, H, W, 4) with the shared rasterizer. */
+export async function renderViewsRGBA8(gaussians: Float32Array, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint8Array> {
+  return (await sharedRasterizer()).renderViewsRGBA8(gaussians, cameras, width, height, options);
+}
