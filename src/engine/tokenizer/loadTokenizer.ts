@@ -9,6 +9,7 @@ import { StudioError } from '../../shared/errors';
 import { AddedVocabulary, assignAddedTokenIds, type AddedToken } from './addedVocabulary';
 import { buildNormalizer, type NormalizerJson } from './normalizers';
 import { buildPreTokenizer, type PreTokenizerJson } from './preTokenizers';
+import { parseSentencePieceModel, t5TokenizerJsonFromSentencePiece } from './sentencePieceModel';
 import { buildPostProcessor } from './templateProcessor';
 import { UnigramModel } from './unigramModel';
 import { UnigramTokenizer } from './unigramTokenizer';
@@ -20,19 +21,35 @@ export interface TokenizerFiles {
   specialTokensMap?: unknown;
 }
 
+/**
+ * Loads tokenizer.json; a folder with only spiece.model is converted as transformers' T5
+ * conversion would (see sentencePieceModel.ts).
+ */
 export function loadTokenizerFromFolder(folder: string): UnigramTokenizer {
   const tokenizerPath = join(folder, 'tokenizer.json');
-  if (!existsSync(tokenizerPath)) {
-    const hint = existsSync(join(folder, 'spiece.model'))
-      ? ' It has only spiece.model; tokenizer.json (the fast-tokenizer file the Wan repo ships) is needed.'
-      : '';
-    throw new StudioError('TOKENIZER_INVALID', `No tokenizer.json in ${folder}.${hint} Re-download the model's tokenizer folder.`);
+  const spiecePath = join(folder, 'spiece.model');
+  const tokenizerConfig = readJsonIfPresent(join(folder, 'tokenizer_config.json'));
+  const specialTokensMap = readJsonIfPresent(join(folder, 'special_tokens_map.json'));
+  if (existsSync(tokenizerPath)) {
+    return tokenizerFromFiles({ tokenizerJson: readJson(tokenizerPath), tokenizerConfig, specialTokensMap });
   }
-  return tokenizerFromFiles({
-    tokenizerJson: readJson(tokenizerPath),
-    tokenizerConfig: readJsonIfPresent(join(folder, 'tokenizer_config.json')),
-    specialTokensMap: readJsonIfPresent(join(folder, 'special_tokens_map.json')),
-  });
+  if (existsSync(spiecePath)) {
+    const model = parseSentencePieceModel(new Uint8Array(readBytes(spiecePath)));
+    const tokenizerJson = t5TokenizerJsonFromSentencePiece(model, extraIdCount(tokenizerConfig, specialTokensMap));
+    return tokenizerFromFiles({ tokenizerJson, tokenizerConfig, specialTokensMap });
+  }
+  throw new StudioError('TOKENIZER_INVALID', `Neither tokenizer.json nor spiece.model is in ${folder}. Re-download the model's tokenizer folder.`);
+}
+
+/** T5's `extra_ids` (sentinel count): from tokenizer_config.json, else the listed sentinels, else 100. */
+function extraIdCount(config: unknown, specialMap: unknown): number {
+  const configured = (config as { extra_ids?: unknown } | undefined)?.extra_ids;
+  if (typeof configured === 'number' && Number.isInteger(configured) && configured >= 0) return configured;
+  const listed = [
+    ...arrayOf((specialMap as { additional_special_tokens?: unknown } | undefined)?.additional_special_tokens),
+    ...arrayOf((config as { additional_special_tokens?: unknown } | undefined)?.additional_special_tokens),
+  ].filter((t) => /^<extra_id_\d+>$/.test(tokenContent(t) ?? ''));
+  return listed.length > 0 ? new Set(listed.map(tokenContent)).size : 100;
 }
 
 export function tokenizerFromFiles(files: TokenizerFiles): UnigramTokenizer {
@@ -144,6 +161,14 @@ function readJson(path: string): unknown {
     return JSON.parse(text);
   } catch (cause) {
     throw new StudioError('TOKENIZER_INVALID', `${path} is not valid JSON. Re-download the tokenizer folder.`, { cause });
+  }
+}
+
+function readBytes(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new StudioError('IO_FAILED', `Could not read ${path}. Check that the file exists and is readable.`, { cause });
   }
 }
 

@@ -101,10 +101,13 @@ describe('UnigramTokenizer (tokenizer.json pipeline)', () => {
     expect(loaded.encode('the cat')).toEqual([7, 5, 1]);
   });
 
-  it('explains a folder without tokenizer.json', () => {
+  it('explains a folder without tokenizer files, or with a broken spiece.model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tok-'));
+    expect(() => loadTokenizerFromFolder(dir)).toThrow(/Neither tokenizer.json nor spiece.model/);
     writeFileSync(join(dir, 'spiece.model'), '');
-    expect(() => loadTokenizerFromFolder(dir)).toThrow(/No tokenizer.json.*only spiece.model/);
+    expect(() => loadTokenizerFromFolder(dir)).toThrow(/spiece.model is unreadable: it holds no pieces/);
+    writeFileSync(join(dir, 'spiece.model'), Buffer.from([0x0a, 0x7f, 0x01]));
+    expect(() => loadTokenizerFromFolder(dir)).toThrow(/runs past the end/);
   });
 
   it("tokenizes a prompt as upstream's encode_text does: [Static] prefix, 512 ids", () => {
