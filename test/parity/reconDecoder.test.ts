@@ -138,6 +138,27 @@ describe.skipIf(!present)('recon decoder parity with upstream', () => {
     for (const [name, r] of Object.entries(vsBf16)) expect(r.rms, name).toBeLessThan(0.02);
   });
 
+  it('hands the Gaussians out as fp16 on request (half the bytes to copy off the GPU)', async () => {
+    const ckpt = openTorchCheckpoint(ckptPath);
+    const weights = ckpt.source('recon_decoder.');
+    let s: GraphSession;
+    try {
+      const cfg = readReconDecoderConfig(vaeDir, weights);
+      const modelPath = await getReconDecoderGraph({
+        cacheDir: tempDir('recon-'), weights, weightsId: fileFingerprint(ckptPath), config: cfg, floatType: 'float16', gaussiansType: 'float16',
+      });
+      s = await createSession(modelPath, { provider: 'cpu' });
+    } finally {
+      weights.close();
+    }
+    const out = await s.run(feeds('float16'));
+    await s.release();
+    expect(out.gaussians.dtype).toBe('float16');
+    // the final fp16 rounding adds at most 2^-11 of each value to the fp16 graph's error above
+    const parts = compareParts('fp16 graph, fp16 output vs fp32', toFloat32(out.gaussians), fx.gaussians_fp32.data as Float32Array);
+    for (const [name, r] of Object.entries(parts)) expect(r.maxAbs, name).toBeLessThan(name === 'rotations' ? 0.05 : 0.01);
+  });
+
   it('gives the same Gaussians for a (2, 1) batch of the same views and per view alone', async () => {
     const s = await session('float32');
     const reference = fx.gaussians_fp32.data as Float32Array;
