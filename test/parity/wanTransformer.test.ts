@@ -82,7 +82,7 @@ async function runGraph(modelPath: string, feeds: Record<string, HostTensor>): P
 }
 
 function graph(floatType: 'float32' | 'float16', attention: WanAttentionImpl, ioType: 'float32' | 'float16', onEvent?: (e: GraphCacheEvent) => void) {
-  return getWanTransformerGraph({ cacheDir, weights, weightsFingerprint: 'test-model', config, floatType, attention, ioType, onEvent });
+  return getWanTransformerGraph({ cacheDir, weights, weightsId: 'test-model', config, floatType, attention, ioType, onEvent });
 }
 
 function report(label: string, actual: Float32Array): { fp32: ReturnType<typeof compareArrays>; bf16: ReturnType<typeof compareArrays> } {

@@ -33,6 +33,8 @@ import {
 } from './wanTransformerConstants';
 
 export type { WanAttentionImpl } from './wanTransformerBlock';
+export { readWanTransformerConfig, type WanTransformerConfig } from './wanTransformerConfig';
+export { wanRopeTables, type LatentGrid, type WanRopeTables } from './wanRotary';
 
 /** Stable graph input/output names. */
 export const WAN_TRANSFORMER_IO = {
@@ -180,7 +182,7 @@ export interface WanTransformerGraphOptions extends WanTransformerBuildOptions {
   /** The `transformer.` part of model.ckpt: `openTorchCheckpoint(path).source('transformer.')`. */
   weights: WeightSource;
   /** Identity of the weight file for the cache key: `fileFingerprint(ckptPath)` from onnx/cache. */
-  weightsFingerprint: string;
+  weightsId: string;
   config: WanTransformerConfig;
   floatType: 'float32' | 'float16';
   onEvent?: (event: GraphCacheEvent) => void;
@@ -189,7 +191,7 @@ export interface WanTransformerGraphOptions extends WanTransformerBuildOptions {
 export function wanTransformerGraphKey(opts: Omit<WanTransformerGraphOptions, 'cacheDir' | 'weights' | 'onEvent'>): string {
   return `wan-transformer-${opts.floatType}-${cacheKey({
     builder: WAN_TRANSFORMER_BUILDER_VERSION,
-    weights: opts.weightsFingerprint,
+    weights: opts.weightsId,
     config: opts.config,
     floatType: opts.floatType,
     attention: opts.attention ?? 'contrib',
