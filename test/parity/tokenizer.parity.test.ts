@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizerFromFolder, type UnigramTokenizer } from '../../src/engine/tokenizer';
-import { UPSTREAM_TEXT_MAX_SEQUENCE_LENGTH } from '../../src/engine/pipeline/textPromptConstants';
+import { tokenizeTextPrompt } from '../../src/engine/pipeline/textPrompt';
+import { UPSTREAM_STATIC_PROMPT_PREFIX, UPSTREAM_TEXT_MAX_SEQUENCE_LENGTH } from '../../src/engine/pipeline/textPromptConstants';
 import { fixtureExists, fixturesDir } from '../helpers/fixtures';
 
 interface ReferenceCase {
@@ -66,6 +67,18 @@ describe.skipIf(!present)('tokenizer parity with HF tokenizers', () => {
       expect(compareAll(folder, tokenizer, `${folder}, spiece.model only`)).toEqual([]);
     });
   }
+
+  it("tokenizeTextPrompt reproduces upstream's \"[Static] \" rows from the bare prompts", () => {
+    const folder = Object.keys(reference)[0];
+    const tokenizer = loadTokenizerFromFolder(join(fixturesDir, 'tokenizer', folder));
+    const prefixed = reference[folder].filter((c) => c.text.startsWith(UPSTREAM_STATIC_PROMPT_PREFIX));
+    expect(prefixed.length).toBeGreaterThan(0);
+    for (const c of prefixed) {
+      const enc = tokenizeTextPrompt(tokenizer, c.text.slice(UPSTREAM_STATIC_PROMPT_PREFIX.length));
+      expect([...enc.inputIds], c.text).toEqual(c.input_ids);
+      expect([...enc.attentionMask], c.text).toEqual(c.attention_mask);
+    }
+  });
 
   it('covers both reference folders (plain and byte-fallback)', () => {
     expect(Object.keys(reference).length).toBeGreaterThanOrEqual(2);

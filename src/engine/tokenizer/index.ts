@@ -4,3 +4,5 @@ export { loadTokenizerFromFolder, tokenizerFromFiles } from './loadTokenizer';
 export type { TokenizerFiles } from './loadTokenizer';
 export { UnigramModel } from './unigramModel';
 export { PrecompiledCharsmap } from './precompiledCharsmap';
+export { parseSentencePieceModel, t5TokenizerJsonFromSentencePiece } from './sentencePieceModel';
+export type { SentencePieceModel } from './sentencePieceModel';
