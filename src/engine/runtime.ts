@@ -1,0 +1,222 @@
+/**
+ * The FlashWorld runtime: loads a model once (tokenizer, four ONNX graphs built from the weight
+ * files and cached, ORT sessions, the rasterizer) and turns validated requests into Gaussians.
+ * The CLI, the engine host process and the tests all use this one object.
+ */
+import { dirname } from 'node:path';
+import { StudioError } from '../shared/errors';
+import type { GenerationRequest } from '../shared/request/generationRequest';
+import { resolveModelFiles, type ModelFiles } from './model/modelFiles';
+import { fileFingerprint, type GraphCacheEvent } from './onnx/cache';
+import { createSession, floatTensor, hostTensor, toFloat32, type GraphSession } from './onnx/session';
+import { getReconDecoderGraph, readReconDecoderConfig, RECON_DECODER_IO } from './models/reconDecoder';
+import { getUmt5EncoderGraph, readUmt5Config, UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
+import { getWanTransformerGraph, WAN_TRANSFORMER_IO, wanTransformerFeeds } from './models/wanTransformer';
+import { readWanTransformerConfig, type WanTransformerConfig } from './models/wanTransformerConfig';
+import { vaeSpatialFactor } from './models/wanVaeConfig';
+import { getWanVaeEncoderGraph, readWanVaeConfig, WAN_VAE_ENCODER_IO } from './models/wanVaeEncoder';
+import { generate, type GenerationResult, type GenerationStage } from './pipeline/generate';
+import { prepareImagePrompt } from './pipeline/imagePrep';
+import type { FlashWorldNetworks, SplatRenderer } from './pipeline/networks';
+import { SeededNoise, type NoiseSource } from './pipeline/noise';
+import { tokenizeTextPrompt } from './pipeline/textPrompt';
+import { renderViews } from './splat/rasterizer';
+import { loadTokenizerFromFolder, type UnigramTokenizer } from './tokenizer';
+import { openSafetensorsFolder } from './weights/safetensors';
+import { openTorchCheckpoint } from './weights/torchCheckpoint';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface RuntimeOptions {
+  /** 'test' (built-in random weights), 'hub' (Hugging Face cache) or a model folder */
+  model: string;
+  /** where built ONNX graphs are cached */
+  cacheDir: string;
+  provider?: ExecutionProvider;
+  /** fp16 graphs where safe; default: fp16 on CUDA, fp32 on the CPU */
+  floatType?: 'float32' | 'float16';
+  resourcesDir?: string;
+  onLoadProgress?: (event: { network: string; event: GraphCacheEvent['type'] | 'session' }) => void;
+}
+
+export interface SceneOptions {
+  seed?: number;
+  /** overrides `seed` (tests inject upstream's recorded noise) */
+  noise?: NoiseSource;
+  signal?: AbortSignal;
+  onStage?: (stage: GenerationStage) => void;
+  /** folder that relative image paths in the request are resolved against */
+  baseDir?: string;
+}
+
+export interface SceneResult extends GenerationResult {
+  seed: number | null;
+  timingsMs: Record<string, number>;
+  /** the image prompt as the network saw it ((3, H, W) in [-1, 1]), for previews */
+  image: Float32Array | null;
+}
+
+export interface FlashWorldRuntime {
+  readonly info: { label: string; randomWeights: boolean; provider: ExecutionProvider; floatType: 'float32' | 'float16' };
+  readonly networks: FlashWorldNetworks;
+  generateScene(request: GenerationRequest, options?: SceneOptions): Promise<SceneResult>;
+  dispose(): Promise<void>;
+}
+
+const TEXT_CACHE_SIZE = 16;
+
+export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<FlashWorldRuntime> {
+  const files: ModelFiles = resolveModelFiles(options.model, options.resourcesDir);
+  const provider = options.provider ?? 'cpu';
+  const floatType = options.floatType ?? (provider === 'cuda' ? 'float16' : 'float32');
+  const progress = (network: string) => (e: GraphCacheEvent) => options.onLoadProgress?.({ network, event: e.type });
+  const { cacheDir } = options;
+
+  const tokenizer: UnigramTokenizer = loadTokenizerFromFolder(files.tokenizerDir);
+  const vaeConfig = readWanVaeConfig(files.vaeDir);
+  const ckpt = openTorchCheckpoint(files.checkpointPath);
+  const ckptId = fileFingerprint(files.checkpointPath);
+  const sessions: GraphSession[] = [];
+  const open = async (network: string, path: Promise<string>) => {
+    const s = await createSession(await path, { provider });
+    options.onLoadProgress?.({ network, event: 'session' });
+    sessions.push(s);
+    return s;
+  };
+
+  try {
+    const textWeights = openSafetensorsFolder(files.textEncoderDir);
+    const text = await open(
+      'text encoder',
+      getUmt5EncoderGraph({ cacheDir, weights: textWeights, config: readUmt5Config(files.textEncoderDir), floatType, onEvent: progress('text encoder') }),
+    );
+    textWeights.close();
+
+    const vaeWeights = openSafetensorsFolder(files.vaeDir);
+    const vae = await open(
+      'VAE encoder',
+      getWanVaeEncoderGraph({ cacheDir, weights: vaeWeights, weightsId: vaeWeights.origin + ':' + fileFingerprintOfFolder(files.vaeDir), config: vaeConfig, floatType, onEvent: progress('VAE encoder') }),
+    );
+    vaeWeights.close();
+
+    const transformerWeights = ckpt.source('transformer.');
+    const transformerConfig: WanTransformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), transformerWeights);
+    const transformer = await open(
+      'transformer',
+      getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsFingerprint: ckptId, config: transformerConfig, floatType, onEvent: progress('transformer') }),
+    );
+
+    const reconWeights = ckpt.source('recon_decoder.');
+    const reconConfig = readReconDecoderConfig(vaeConfig, reconWeights);
+    const recon = await open(
+      'recon decoder',
+      getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config: reconConfig, floatType, onEvent: progress('recon decoder') }),
+    );
+    transformerWeights.close();
+    reconWeights.close();
+    ckpt.close();
+
+    const networks: FlashWorldNetworks = {
+      latentDim: vaeConfig.zDim,
+      featDim: reconConfig.featChannels,
+      latentsMean: Float32Array.from(vaeConfig.latentsMean),
+      latentsStd: Float32Array.from(vaeConfig.latentsStd),
+
+      async encodeText(inputIds, attentionMask) {
+        const out = await text.run({
+          [UMT5_INPUTS.inputIds]: hostTensor('int64', [1, inputIds.length], inputIds),
+          [UMT5_INPUTS.attentionMask]: hostTensor('int64', [1, attentionMask.length], attentionMask),
+        });
+        return toFloat32(out[UMT5_OUTPUTS.textEmbeds]);
+      },
+
+      async encodeImages(images, noise, n, height, width) {
+        const f = vaeSpatialFactor(vaeConfig);
+        const out = await vae.run({
+          [WAN_VAE_ENCODER_IO.image]: floatTensor(floatType, [n, 3, height, width], images),
+          [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
+        });
+        return toFloat32(out[WAN_VAE_ENCODER_IO.latents]);
+      },
+
+      async transformer(hidden, frames, h, w, timestep, textEmbeds) {
+        const feeds = wanTransformerFeeds({
+          config: transformerConfig,
+          grid: { frames, height: h, width: w },
+          hiddenStates: hidden,
+          timestep: Float32Array.of(timestep),
+          encoderHiddenStates: textEmbeds,
+        });
+        const out = await transformer.run(feeds);
+        return toFloat32(out[WAN_TRANSFORMER_IO.output]);
+      },
+
+      async reconDecode(feats, latents, cameras, frames, h, w) {
+        const out = await recon.run({
+          [RECON_DECODER_IO.feats]: floatTensor(floatType, [frames, reconConfig.featChannels, h, w], feats),
+          [RECON_DECODER_IO.z]: floatTensor(floatType, [frames, reconConfig.latentChannels, h, w], latents),
+          [RECON_DECODER_IO.cameras]: floatTensor('float32', [1, frames, 11], cameras),
+        });
+        return toFloat32(out[RECON_DECODER_IO.gaussians]);
+      },
+    };
+
+    const renderer: SplatRenderer = { renderViews: (g, cams, width, height) => renderViews(g, cams, width, height) };
+    const textCache = new Map<string, Float32Array>();
+
+    return {
+      info: { label: files.label, randomWeights: files.randomWeights, provider, floatType },
+      networks,
+      async generateScene(request, sceneOptions = {}) {
+        const timingsMs: Record<string, number> = {};
+        let last = performance.now();
+        let current = 'prepare';
+        const onStage = (s: GenerationStage) => {
+          const now = performance.now();
+          timingsMs[current] = (timingsMs[current] ?? 0) + (now - last);
+          last = now;
+          current = s.stage === 'step' ? `step ${s.step} ${s.part}` : s.stage;
+          sceneOptions.onStage?.(s);
+        };
+        const prepared = request.imagePrompt
+          ? prepareImagePrompt(request.imagePrompt, request.cameras, request.width, request.height, { baseDir: sceneOptions.baseDir })
+          : null;
+        const seed = sceneOptions.noise ? null : (sceneOptions.seed ?? Math.floor(Math.random() * 2 ** 31));
+        const cachedText = textCache.get(request.textPrompt);
+        const result = await generate(
+          request,
+          {
+            cameras: prepared ? prepared.cameras : request.cameras,
+            image: prepared ? prepared.image : null,
+            tokens: toInt64Tokens(tokenizeTextPrompt(tokenizer, request.textPrompt)),
+          },
+          networks,
+          renderer,
+          { noise: sceneOptions.noise ?? new SeededNoise(seed ?? 0), textEmbeds: cachedText, onStage, signal: sceneOptions.signal },
+        );
+        if (!cachedText) {
+          textCache.set(request.textPrompt, result.textEmbeds);
+          if (textCache.size > TEXT_CACHE_SIZE) textCache.delete(textCache.keys().next().value as string);
+        }
+        return { ...result, seed, timingsMs, image: prepared ? prepared.image : null };
+      },
+      async dispose() {
+        await Promise.all(sessions.map((s) => s.release()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(sessions.map((s) => s.release()));
+    ckpt.close();
+    if (error instanceof StudioError) throw error;
+    throw new StudioError('RUNTIME_FAILED', `Loading the model ${files.label} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function toInt64Tokens(e: { inputIds: ArrayLike<number>; attentionMask: ArrayLike<number> }) {
+  return { inputIds: BigInt64Array.from(Array.from(e.inputIds, BigInt)), attentionMask: BigInt64Array.from(Array.from(e.attentionMask, BigInt)) };
+}
+
+/** The VAE folder's identity for the graph cache: its weight files' fingerprints. */
+function fileFingerprintOfFolder(dir: string): string {
+  return fileFingerprint(`${dir}/diffusion_pytorch_model.safetensors`);
+}
