@@ -19,6 +19,10 @@ export type StudioErrorCode =
   | 'INVALID_FILE'
   | 'UNSUPPORTED_FILE'
   | 'GPU_UNAVAILABLE'
+  | 'INVALID_MESSAGE'
+  | 'FORBIDDEN'
+  | 'ENGINE_CRASHED'
+  | 'NOT_FOUND'
   | 'INTERNAL';
 
 export class StudioError extends Error {

@@ -1,0 +1,7 @@
+export * from './jobSchemas';
+export * from './projectSchemas';
+export * from './events';
+export * from './methods';
+export * from './studioApi';
+export * from './protocol';
+export * from './binaryCodec';
