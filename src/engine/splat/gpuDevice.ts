@@ -10,6 +10,11 @@ import { create, globals } from 'webgpu';
 import { StudioError } from '../../shared/errors';
 
 export interface SplatGpu {
+  /**
+   * Dawn's instance must outlive every device made from it: if the `GPU` object is garbage
+   * collected, the device's memory is freed under running work and the process crashes.
+   */
+  instance: GPU;
   device: GPUDevice;
   /** Driver's description, e.g. "llvmpipe (LLVM 19…)" or "NVIDIA H100". */
   adapterDescription: string;
@@ -27,16 +32,11 @@ const MISSING_DRIVER_HINT =
   'on Windows and macOS the system driver (D3D12 / Metal) is used.';
 
 let pending: Promise<SplatGpu> | undefined;
-/**
- * Dawn's instance must outlive every device made from it: if the `GPU` object is garbage
- * collected, the device's memory is freed under running work and the process crashes.
- */
-let instance: GPU | undefined;
 
 /** The shared device; the first call creates it. A failed attempt is not cached. */
 export function acquireSplatGpu(): Promise<SplatGpu> {
   if (!pending) {
-    pending = createSplatGpu().catch((error: unknown) => {
+    pending = openSplatGpu().catch((error: unknown) => {
       pending = undefined;
       throw error;
     });
@@ -44,7 +44,11 @@ export function acquireSplatGpu(): Promise<SplatGpu> {
   return pending;
 }
 
-async function createSplatGpu(): Promise<SplatGpu> {
+/**
+ * A new device (not shared). `dawnOptions` are Dawn's `create()` switches, e.g. `backend=vulkan`
+ * or `adapter=<name>`; tests use an adapter name that does not exist.
+ */
+export async function openSplatGpu(dawnOptions: string[] = []): Promise<SplatGpu> {
   // Dawn's Vulkan loader complains on stderr without a runtime dir (headless CI, services).
   if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) {
     const dir = join(tmpdir(), `flashworld-xdg-${process.getuid?.() ?? 'user'}`);
@@ -52,8 +56,9 @@ async function createSplatGpu(): Promise<SplatGpu> {
     process.env.XDG_RUNTIME_DIR = dir;
   }
   let adapter: GPUAdapter | null;
+  let instance: GPU;
   try {
-    instance ??= create([]);
+    instance = create(dawnOptions);
     adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
   } catch (cause) {
     throw new StudioError('GPU_UNAVAILABLE', `WebGPU (Dawn) could not start: ${String(cause)}. ${MISSING_DRIVER_HINT}`, { cause });
@@ -78,6 +83,7 @@ async function createSplatGpu(): Promise<SplatGpu> {
   const info = adapter.info;
   const g = globals as { GPUBufferUsage: Record<string, number>; GPUMapMode: Record<string, number> };
   return {
+    instance,
     device,
     adapterDescription: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter',
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,

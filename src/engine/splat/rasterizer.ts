@@ -26,6 +26,16 @@ export interface RenderOptions {
   background?: [number, number, number];
 }
 
+/** Caps below the device's own limits: for memory budgets (and to exercise chunking and bands in tests). */
+export interface RasterizerLimits {
+  /** Gaussians per input storage binding (default: as many as one binding holds; rounded down to 256s). */
+  maxGaussiansPerChunk?: number;
+  /** Tile intersections one band of one view may hold (default: as many as one binding holds). */
+  maxIntersectionsPerBand?: number;
+  /** Views per submit and read-back (default 32). */
+  maxViewsPerBatch?: number;
+}
+
 /** Gaussians already on the GPU, for rendering one scene many times (videos). */
 export class UploadedGaussians {
   constructor(readonly count: number, readonly chunks: GaussianChunk[], private readonly owner: SplatRasterizer) {}
@@ -49,15 +59,17 @@ export class SplatRasterizer {
   private readonly params: UniformArena;
   private scratchScene: UploadedGaussians | undefined;
   private queueTail: Promise<unknown> = Promise.resolve();
+  /** Bands of tile rows each view of the last call needed (1 unless intersections outgrew the limits). */
+  lastBandsPerView: number[] = [];
 
-  private constructor(private readonly gpu: SplatGpu, private readonly kernels: SplatKernels) {
+  private constructor(private readonly gpu: SplatGpu, private readonly kernels: SplatKernels, private readonly limits: RasterizerLimits) {
     this.params = new UniformArena(gpu.device, gpu.usage.uniform | gpu.usage.copyDst, 'views');
   }
 
   /** Acquires the shared device (GPU_UNAVAILABLE if there is none) and compiles the kernels. */
-  static async create(): Promise<SplatRasterizer> {
+  static async create(limits: RasterizerLimits = {}): Promise<SplatRasterizer> {
     const gpu = await acquireSplatGpu();
-    return new SplatRasterizer(gpu, await compileSplatKernels(gpu.device));
+    return new SplatRasterizer(gpu, await compileSplatKernels(gpu.device), limits);
   }
 
   get adapterDescription(): string {
@@ -67,6 +79,10 @@ export class SplatRasterizer {
   /** Largest number of u32 one storage binding can hold on this device. */
   private get maxBindingWords(): number {
     return Math.floor(Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / 4);
+  }
+
+  private get maxIntersections(): number {
+    return Math.max(1, Math.min(this.maxBindingWords, this.limits.maxIntersectionsPerBand ?? Infinity));
   }
 
   /** Copies Gaussians (N × 38 f32) to the GPU in chunks that each fit one storage binding. */
@@ -110,7 +126,8 @@ export class SplatRasterizer {
   }
 
   private writeChunks(gaussians: Float32Array, count: number, reuse: GaussianChunk[]): GaussianChunk[] {
-    const perChunk = Math.max(256, Math.floor(Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / BYTES_PER_GAUSSIAN / 256) * 256);
+    const fitting = Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / BYTES_PER_GAUSSIAN;
+    const perChunk = Math.max(256, Math.floor(Math.min(fitting, this.limits.maxGaussiansPerChunk ?? Infinity) / 256) * 256);
     const chunks: GaussianChunk[] = [];
     for (let first = 0, i = 0; first < count; first += perChunk, i++) {
       const n = Math.min(perChunk, count - first);
@@ -181,10 +198,10 @@ export class SplatRasterizer {
     }
     const tilesX = Math.ceil(width / RASTER_TILE_SIZE);
     const tilesY = Math.ceil(height / RASTER_TILE_SIZE);
-    const maxIntersections = this.maxBindingWords;
-    const viewsPerBatch = Math.max(1, Math.min(MAX_VIEWS_PER_BATCH, Math.floor(Math.min(MAX_OUTPUT_BYTES_PER_BATCH, this.gpu.maxBindingBytes) / (wordsPerView * 4))));
+    const maxIntersections = this.maxIntersections;
+    const viewsPerBatch = Math.max(1, Math.min(this.limits.maxViewsPerBatch ?? MAX_VIEWS_PER_BATCH, Math.floor(Math.min(MAX_OUTPUT_BYTES_PER_BATCH, this.gpu.maxBindingBytes) / (wordsPerView * 4))));
     const bands = cameras.map(() => 1);
-    let intersections = Math.min(maxIntersections, Math.max(1 << 16, INITIAL_INTERSECTIONS_PER_GAUSSIAN * scene.count, this.workspace?.sizes.intersections ?? 0));
+    let intersections = Math.min(maxIntersections, Math.max(1 << 16, INITIAL_INTERSECTIONS_PER_GAUSSIAN * scene.count));
     let pending = cameras.map((_, i) => i);
 
     while (pending.length > 0) {
@@ -207,6 +224,7 @@ export class SplatRasterizer {
       });
       pending = [...failed, ...pending.slice(batch.length)];
     }
+    this.lastBandsPerView = bands;
   }
 
   /** Renders `views` in one submit; writes finished pixels into `out`; returns each band's intersection count. */
