@@ -191,22 +191,24 @@ function zstdCli(): ((data: Uint8Array) => Uint8Array) | null {
 
 describe('SPZ version 4 (ZSTD streams)', () => {
   const zstd = zstdCli();
-  it.skipIf(!zstd)('reads a version-4 file, or says clearly that this runtime cannot', () => {
+  it.skipIf(!zstd)('reads a version-4 file written with the reference zstd', () => {
     const set = randomSplatSet(4000, 30, 2);
-    const v4 = buildV4(set, zstd!);
-    let back: SplatSet;
-    try {
-      back = decodeSpz(v4, 'v4.spz');
-    } catch (e) {
-      expect(e).toBeInstanceOf(StudioError);
-      expect((e as StudioError).code).toBe('UNSUPPORTED_FILE');
-      expect((e as StudioError).message).toMatch(/v4\.spz.*ZSTD/);
-      console.log(`SPZ v4 not readable here: ${(e as Error).message}`);
-      return;
-    }
+    const back = decodeSpz(buildV4(set, zstd!), 'v4.spz');
     // Same streams as version 3, so exactly the version-3 decode.
     const v3 = decodeSpz(encodeSpzSync(set));
     for (const key of ['positions', 'scalesLog', 'rotationsWXYZ', 'opacityLogit', 'shDC', 'shRest'] as const) expect(back[key]).toEqual(v3[key]);
+    expectWithinSpzError(back, set);
+  });
+
+  it.skipIf(!zstd)('reads version 4 at SH degree 0 (no SH stream) and names damaged ZSTD data', () => {
+    const set = randomSplatSet(300, 32, 0);
+    const v4 = buildV4(set, zstd!);
+    expect(v4[15]).toBe(5);
+    expectWithinSpzError(decodeSpz(v4, 'd0.spz'), set);
+    const damaged = Buffer.from(v4); damaged[32 + 5 * 16 + 4] ^= 0xff; // first frame's header
+    const error = studioErrorOf(() => decodeSpz(damaged, 'd0.spz'));
+    expect(error.code).toBe('INVALID_FILE');
+    expect(error.message).toMatch(/positions stream of SPZ d0\.spz: the ZSTD data is damaged/);
   });
   if (!zstd) console.log('zstd CLI not installed: the SPZ v4 read test is skipped');
 

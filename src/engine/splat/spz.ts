@@ -146,7 +146,7 @@ function unpackV4(bytes: Uint8Array, fileName: string): SpzPacked {
     at += compressed;
   }
   for (const { name, size, from, to } of chunks) {
-    const data = zstdDecompress(bytes.subarray(from, to), `the ${name} stream of SPZ ${fileName}`);
+    const data = zstdDecompress(bytes.subarray(from, to), size, `the ${name} stream of SPZ ${fileName}`);
     if (data.length !== size) throw invalid(fileName, `the ${name} stream unpacked to ${data.length} bytes instead of ${size}`);
     (packed as unknown as Record<string, Uint8Array>)[name] = data;
   }

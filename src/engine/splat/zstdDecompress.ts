@@ -1,20 +1,19 @@
 /**
- * ZSTD decompression for SPZ version 4. Node's zlib has it from Node 22.15 (and so inside recent
- * Electron); elsewhere we say so instead of failing obscurely.
+ * ZSTD decompression for SPZ version 4: Node's zlib where it has ZSTD (Node ≥ 22.15, so recent
+ * Electron), else the plain-TypeScript decoder in zstdDecode.ts (slower, same result).
  */
 import * as zlib from 'node:zlib';
 import { StudioError } from '../../shared/errors';
+import { ZstdError, zstdDecodeTS } from './zstdDecode';
 
 type ZstdSync = (data: Uint8Array) => Buffer;
 
-export function zstdDecompress(data: Uint8Array, what: string): Uint8Array {
+export function zstdDecompress(data: Uint8Array, expectedSize: number, what: string): Uint8Array {
   const native = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
-  if (!native) {
-    throw new StudioError('UNSUPPORTED_FILE', `Cannot read ${what}: SPZ version 4 is ZSTD-compressed and this runtime (Node ${process.versions.node}) has no ZSTD decoder. Re-save the file as SPZ version 3, or use the studio app.`);
-  }
   try {
-    return native(data);
+    return native ? native(data) : zstdDecodeTS(data, expectedSize);
   } catch (error) {
-    throw new StudioError('INVALID_FILE', `Cannot read ${what}: the ZSTD data is damaged (${(error as Error).message}).`, { cause: error });
+    const detail = error instanceof ZstdError || error instanceof Error ? error.message : String(error);
+    throw new StudioError('INVALID_FILE', `Cannot read ${what}: the ZSTD data is damaged (${detail}).`, { cause: error });
   }
 }
