@@ -3,13 +3,38 @@ image + text, 5 request cameras resampled to 4 views at 64×96, with every rando
   test/fixtures/parity/generate.safetensors and test/fixtures/parity/generate_request.json
 plus upstream's export_gaussians output of that scene (test/fixtures/parity/export_upstream.safetensors;
 its input is `gaussians` and `t_norm` of generate.safetensors)."""
+import contextlib
 import json
 import os
+import types
 
 from upstream import PlyCapture, RandomRecorder, save_fixture, seed_all, strict_fp32
 
 
-def main(app, utils, gs, out, image_path):
+@contextlib.contextmanager
+def fp32_everywhere(app):
+    """Upstream's generate hard-codes bf16 autocast and bf16 casts (app.py, models/transformer_wan.py); for the
+    fp32 reference those modules see a torch whose bfloat16 is float32 and whose autocast does nothing."""
+    import torch
+    import models.transformer_wan as tw
+
+    amp = types.ModuleType("amp_fp32_proxy")
+    amp.__dict__.update(torch.amp.__dict__)
+    amp.autocast = lambda *a, **k: contextlib.nullcontext()
+    proxy = types.ModuleType("torch_fp32_proxy")
+    proxy.__dict__.update(torch.__dict__)
+    proxy.bfloat16 = torch.float32
+    proxy.amp = amp
+    real_app, real_tw = app.torch, tw.torch
+    app.torch, tw.torch = proxy, proxy
+    try:
+        yield
+    finally:
+        app.torch, tw.torch = real_app, real_tw
+
+
+def main(app, utils, gs, out, image_path, gs32=None):
+    """gs: upstream as is (bf16); gs32 (optional): the same weights kept fp32, run with the same noise."""
     import torch
 
     strict_fp32()
@@ -57,6 +82,20 @@ def main(app, utils, gs, out, image_path):
         for k, v in s.items():
             tensors[f"step{i}_{k}"] = v
     meta = {"request": json.dumps(request), "noise_shapes": json.dumps([list(d.shape) for d in rec.draws])}
+    if gs32 is not None:
+        # Same request, same noise (replayed), fp32 throughout: what our fp32 graphs must match tightly.
+        steps.clear()
+        captured.clear()
+        real_generate, real_forward = gs32.generate, gs32.forward_generator  # the wrappers above now call these
+        gs32.generate, gs32.forward_generator = generate, forward_generator
+        replay = RandomRecorder(replay=rec.draws)
+        with replay.active(), fp32_everywhere(app):
+            app.process_generation_request(json.loads(json.dumps(request)), gs32, "/tmp/ref/cache")
+        gs32.generate, gs32.forward_generator = real_generate, real_forward
+        tensors["gaussians_fp32"] = captured["result"][0]
+        for i, s in enumerate(steps):
+            for k, v in s.items():
+                tensors[f"fp32_step{i}_{k}"] = v
     save_fixture(os.path.join(out, "test/fixtures/parity/generate.safetensors"), tensors, meta)
     json.dump(request, open(os.path.join(out, "test/fixtures/parity/generate_request.json"), "w"), indent=1)
 

@@ -1,6 +1,6 @@
 """Regenerates every parity fixture and the tiny test model. Stages run in order; a failing stage is
 reported and the others still run. Usage: python run_all.py OUT_ROOT [stage ...]
-Stages without gsplat: tokenizer, model, weights, networks, maths.  With gsplat: render, generate."""
+Stages without gsplat: tokenizer, model, weights, networks, maths, shapes.  With gsplat: render, generate."""
 import os
 import sys
 import time
@@ -65,6 +65,10 @@ def main():
             import make_math_fixtures
 
             ok &= run(stage, lambda: make_math_fixtures.main(app, utils, gs(), out))
+        elif stage == "shapes":
+            import make_full_shapes
+
+            ok &= run(stage, lambda: make_full_shapes.main(app, out, os.path.join(out, "test/fixtures/tokenizer/plain")))
         elif stage == "render":
             import make_render_fixtures
 
@@ -72,8 +76,9 @@ def main():
         elif stage == "generate":
             import make_generate_fixture
 
-            ok &= run(stage, lambda: make_generate_fixture.main(app, utils, gs(), out,
-                                                                os.path.join(out, "test/fixtures/images/case0.png")))
+            ok &= run(stage, lambda: make_generate_fixture.main(
+                app, utils, gs(), out, os.path.join(out, "test/fixtures/images/case0.png"),
+                gs32=make_tiny_model.load_generation_system(model_root, app, "cuda", fp32=True)))
     sys.exit(0 if ok else 1)
 
 
