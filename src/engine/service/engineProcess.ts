@@ -1,0 +1,81 @@
+/**
+ * The engine host as a process the service can talk to. Two launchers make one: a Node child
+ * process (serve mode, CLI, tests) here, and Electron's utilityProcess in src/main. Messages use
+ * structured clone (typed arrays survive), never JSON strings.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { HostRequest } from './hostProtocol';
+
+export interface EngineExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface EngineProcess {
+  readonly pid: number | undefined;
+  send(message: HostRequest): void;
+  onMessage(listener: (message: unknown) => void): void;
+  onExit(listener: (exit: EngineExit) => void): void;
+  kill(): void;
+  /** the last lines the engine wrote to stderr, for crash reports */
+  stderrTail(): string;
+}
+
+export type EngineLauncher = () => EngineProcess;
+
+const STDERR_KEEP_CHARS = 4000;
+
+/** Keeps the end of a stream; crash reasons quote it. */
+export class TailBuffer {
+  private text = '';
+  push(chunk: string): void {
+    this.text = (this.text + chunk).slice(-STDERR_KEEP_CHARS);
+  }
+  lastLines(n: number): string {
+    return this.text.trimEnd().split('\n').slice(-n).join('\n');
+  }
+}
+
+export interface ChildLauncherOptions {
+  /** the engine entry (src/engine/host.ts through tsx, or a built .js) */
+  entry: string;
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** also copy the engine's stderr to ours (serve mode logs) */
+  echoStderr?: boolean;
+}
+
+export function childProcessLauncher(options: ChildLauncherOptions): EngineLauncher {
+  return () => {
+    const child: ChildProcess = fork(options.entry, [], {
+      execArgv: options.execArgv ?? [],
+      env: options.env ?? process.env,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    const tail = new TailBuffer();
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      tail.push(chunk);
+      if (options.echoStderr) process.stderr.write(chunk);
+    });
+    return {
+      get pid() {
+        return child.pid;
+      },
+      send(message) {
+        if (child.connected) child.send(message);
+      },
+      onMessage(listener) {
+        child.on('message', listener);
+      },
+      onExit(listener) {
+        child.on('exit', (code, signal) => listener({ code, signal }));
+      },
+      kill() {
+        child.kill('SIGKILL');
+      },
+      stderrTail: () => tail.lastLines(5),
+    };
+  };
+}

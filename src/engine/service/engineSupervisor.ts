@@ -1,0 +1,206 @@
+/**
+ * Keeps one engine process alive: starts it, loads the model once, runs one job at a time on it,
+ * and when it dies (CUDA abort, OOM kill, a bug) reports why, fails the job it was running and
+ * starts a new one with backoff. Queued jobs live in the service, so they survive.
+ */
+import { StudioError } from '../../shared/errors';
+import type { EngineStatus } from '../../shared/api/jobSchemas';
+import type { GenerationRequestJson } from '../../shared/request/generationRequest';
+import { hostReplySchema, type HostReply } from './hostProtocol';
+import type { EngineExit, EngineLauncher, EngineProcess } from './engineProcess';
+import type { EngineStageEvent } from './progressTracker';
+
+export type EngineDone = Extract<HostReply, { type: 'done' }>;
+
+export interface SupervisorOptions {
+  launcher: EngineLauncher;
+  model: string;
+  cacheDir: string;
+  resultsDir: string;
+  provider?: 'cpu' | 'cuda';
+  onStatus: (status: EngineStatus) => void;
+  onStage: (jobId: string, event: EngineStageEvent) => void;
+  /** first restart delay; doubles on each crash within RAPID_CRASH_MS of the last start */
+  restartDelayMs?: number;
+}
+
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A crash this soon after a start counts as "again": back off instead of spinning. */
+const RAPID_CRASH_MS = 60_000;
+
+interface RunningJob {
+  jobId: string;
+  resolve: (done: EngineDone) => void;
+  reject: (error: StudioError) => void;
+}
+
+export function describeExit(exit: EngineExit, stderrTail: string): string {
+  const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
+  const detail = stderrTail.trim() ? `: ${stderrTail.trim().split('\n').slice(-2).join(' / ')}` : '';
+  return `The engine process ${how}${detail}`;
+}
+
+export class EngineSupervisor {
+  private process: EngineProcess | null = null;
+  private running: RunningJob | null = null;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private restartDelayMs: number;
+  private startedAt = 0;
+  private stopped = false;
+  private status: EngineStatus;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.restartDelayMs = options.restartDelayMs ?? 500;
+    this.status = {
+      state: 'stopped',
+      model: options.model,
+      label: null,
+      randomWeights: false,
+      loadFraction: 0,
+      restarts: 0,
+      lastCrash: null,
+    };
+  }
+
+  getStatus(): EngineStatus {
+    return structuredClone(this.status);
+  }
+
+  /** Whether a job can be handed over now (the model may still be loading: the job then waits in the host). */
+  canAcceptJob(): boolean {
+    return !this.stopped && this.running === null && this.status.state !== 'crashed';
+  }
+
+  isLoaded(): boolean {
+    return this.status.state === 'ready' || this.status.state === 'busy';
+  }
+
+  private setStatus(patch: Partial<EngineStatus>): void {
+    this.status = { ...this.status, ...patch };
+    this.options.onStatus(this.getStatus());
+  }
+
+  start(): void {
+    if (this.process || this.stopped) return;
+    this.startedAt = Date.now();
+    this.setStatus({ state: 'starting', loadFraction: 0 });
+    const proc = this.options.launcher();
+    this.process = proc;
+    proc.onMessage((raw) => this.handleMessage(proc, raw));
+    proc.onExit((exit) => this.handleExit(proc, exit));
+    proc.send({
+      type: 'init',
+      model: this.options.model,
+      cacheDir: this.options.cacheDir,
+      resultsDir: this.options.resultsDir,
+      provider: this.options.provider,
+    });
+  }
+
+  private handleMessage(proc: EngineProcess, raw: unknown): void {
+    if (proc !== this.process) return;
+    const parsed = hostReplySchema.safeParse(raw);
+    if (!parsed.success) {
+      // A host that speaks nonsense can't be trusted with the next job either.
+      this.crash(proc, `The engine sent a malformed message (${parsed.error.issues[0]?.message}); restarting it.`);
+      return;
+    }
+    const msg = parsed.data;
+    switch (msg.type) {
+      case 'loading':
+        this.setStatus({ state: 'loading', loadFraction: msg.fraction });
+        if (this.running) this.options.onStage(this.running.jobId, { stage: 'load', fraction: msg.fraction });
+        break;
+      case 'ready':
+        this.setStatus({ state: this.running ? 'busy' : 'ready', label: msg.label, randomWeights: msg.randomWeights, loadFraction: 1 });
+        break;
+      case 'fatal':
+        this.crash(proc, `The engine could not start: ${msg.message}`, msg.code);
+        break;
+      case 'stage':
+        if (this.running?.jobId === msg.jobId) this.options.onStage(msg.jobId, msg.event);
+        break;
+      case 'done':
+      case 'failed': {
+        const job = this.running;
+        if (!job || job.jobId !== msg.jobId) return;
+        this.running = null;
+        this.setStatus({ state: this.isLoaded() ? 'ready' : this.status.state });
+        if (msg.type === 'done') {
+          this.restartDelayMs = this.options.restartDelayMs ?? 500;
+          job.resolve(msg);
+        } else {
+          job.reject(new StudioError(msg.code as StudioError['code'], msg.message));
+        }
+        break;
+      }
+    }
+  }
+
+  private handleExit(proc: EngineProcess, exit: EngineExit): void {
+    if (proc !== this.process) return;
+    this.crash(proc, describeExit(exit, proc.stderrTail()));
+  }
+
+  private crash(proc: EngineProcess, reason: string, code: string = 'ENGINE_CRASHED'): void {
+    if (proc !== this.process) return;
+    this.process = null;
+    proc.kill();
+    const job = this.running;
+    this.running = null;
+    this.setStatus({
+      state: this.stopped ? 'stopped' : 'crashed',
+      label: null,
+      loadFraction: 0,
+      lastCrash: { reason, at: Date.now(), jobId: job?.jobId ?? null },
+    });
+    job?.reject(new StudioError(code as StudioError['code'], `${reason}. The engine restarts by itself; retry the job.`));
+    if (this.stopped) return;
+    const delay = this.restartDelayMs;
+    if (Date.now() - this.startedAt < RAPID_CRASH_MS) this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.status = { ...this.status, restarts: this.status.restarts + 1 };
+      this.start();
+    }, delay);
+  }
+
+  /** Runs one job; resolves with the host's result, rejects with a StudioError (also when the engine dies). */
+  run(jobId: string, request: GenerationRequestJson, seed: number): Promise<EngineDone> {
+    if (!this.canAcceptJob()) {
+      return Promise.reject(new StudioError('INTERNAL', 'The engine is busy or down; the job stays queued.'));
+    }
+    this.start();
+    return new Promise<EngineDone>((resolve, reject) => {
+      this.running = { jobId, resolve, reject };
+      if (this.isLoaded()) this.setStatus({ state: 'busy' });
+      this.process!.send({ type: 'generate', jobId, request, seed });
+    });
+  }
+
+  cancel(jobId: string): void {
+    if (this.running?.jobId === jobId) this.process?.send({ type: 'cancel', jobId });
+  }
+
+  /** For tests and the "kill engine" debug action: what a crash from outside looks like. */
+  killForTest(): number | undefined {
+    const pid = this.process?.pid;
+    this.process?.kill();
+    return pid;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const proc = this.process;
+    this.process = null;
+    proc?.kill();
+    this.running?.reject(new StudioError('CANCELLED', 'The studio is shutting down.'));
+    this.running = null;
+    this.setStatus({ state: 'stopped' });
+  }
+}

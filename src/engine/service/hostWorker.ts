@@ -1,0 +1,131 @@
+/**
+ * The engine host's message loop, apart from the process plumbing (src/engine/host.ts) so tests
+ * can run it in-process with a fake runtime. It loads the model once, runs one job at a time,
+ * writes PLY + SPZ + a thumbnail for each result and reports stages as they happen.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StudioError } from '../../shared/errors';
+import { validateGenerationRequest, type GenerationRequest } from '../../shared/request/generationRequest';
+import type { GenerationStage } from '../pipeline/generate';
+import { encodePly } from '../splat/ply';
+import { encodeSpz } from '../splat/spz';
+import { gaussianStride, prepareExport } from '../splat/export';
+import { UPSTREAM_SH_DEGREE } from '../splat/constants';
+import { hostRequestSchema, type HostReply } from './hostProtocol';
+import { thumbnailDataUrl } from './thumbnail';
+
+/** What the host needs of the runtime (src/engine/runtime.ts `FlashWorldRuntime`). */
+export interface HostRuntime {
+  info: { label: string; randomWeights: boolean };
+  generateScene(
+    request: GenerationRequest,
+    options: { seed?: number; signal?: AbortSignal; onStage?: (stage: GenerationStage) => void },
+  ): Promise<{ gaussians: Float32Array; count: number; tNorm: number; cameras: Float32Array; timingsMs: Record<string, number> }>;
+}
+
+export type RuntimeFactory = (init: {
+  model: string;
+  cacheDir: string;
+  provider?: 'cpu' | 'cuda';
+  onLoadFraction: (fraction: number) => void;
+}) => Promise<HostRuntime>;
+
+/** The runtime builds or loads this many networks (UMT5, VAE encoder, transformer, recon decoder). */
+export const NETWORKS_TO_LOAD = 4;
+
+function errorReply(jobId: string, error: unknown): HostReply {
+  if (error instanceof StudioError) return { type: 'failed', jobId, code: error.code, message: error.message };
+  return { type: 'failed', jobId, code: 'RUNTIME_FAILED', message: `The engine failed: ${(error as Error)?.message ?? String(error)}` };
+}
+
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+export function createHostWorker(post: (reply: HostReply) => void, createRuntime: RuntimeFactory) {
+  let runtime: Promise<HostRuntime> | null = null;
+  let resultsDir = '';
+  const aborts = new Map<string, AbortController>();
+  // One job at a time: the GPU (or the CPU EP's thread pool) is the bottleneck; a second job
+  // would only slow the first.
+  let chain: Promise<void> = Promise.resolve();
+
+  async function generate(jobId: string, requestJson: unknown, seed: number): Promise<void> {
+    const abort = new AbortController();
+    aborts.set(jobId, abort);
+    try {
+      const rt = await runtime!;
+      if (abort.signal.aborted) throw new StudioError('CANCELLED', 'The job was cancelled before it started.');
+      const request = validateGenerationRequest(requestJson, `job ${jobId}`);
+      const started = performance.now();
+      const scene = await rt.generateScene(request, {
+        seed,
+        signal: abort.signal,
+        onStage: (stage) => {
+          if (stage.stage !== 'done') post({ type: 'stage', jobId, event: stage });
+        },
+      });
+      if (abort.signal.aborted) throw new StudioError('CANCELLED', 'The generation was cancelled.');
+      post({ type: 'stage', jobId, event: { stage: 'export' } });
+      const exportStart = performance.now();
+      // World frame: the splats line up with the trajectory the user drew.
+      const set = prepareExport(scene.gaussians, { tNorm: scene.tNorm, frame: 'world', refC2w: request.cameras[0] });
+      await mkdir(resultsDir, { recursive: true });
+      const files = { ply: join(resultsDir, `${jobId}.ply`), spz: join(resultsDir, `${jobId}.spz`) };
+      await writeAtomic(files.ply, encodePly(set));
+      await writeAtomic(files.spz, await encodeSpz(set));
+      const thumbnail = thumbnailDataUrl(scene.gaussians, gaussianStride(UPSTREAM_SH_DEGREE), scene.cameras, request.height, request.width);
+      const timingsMs = { ...scene.timingsMs, export: performance.now() - exportStart, total: performance.now() - started };
+      post({ type: 'stage', jobId, event: { stage: 'done' } });
+      post({ type: 'done', jobId, splatCount: set.count, timingsMs, files, thumbnail });
+    } catch (error) {
+      post(errorReply(jobId, error));
+    } finally {
+      aborts.delete(jobId);
+    }
+  }
+
+  return function handle(raw: unknown): void {
+    const parsed = hostRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      post({ type: 'fatal', code: 'INVALID_MESSAGE', message: `engine got a malformed message: ${parsed.error.issues[0]?.message}` });
+      return;
+    }
+    const msg = parsed.data;
+    switch (msg.type) {
+      case 'init': {
+        if (runtime) return;
+        resultsDir = msg.resultsDir;
+        const loadStart = performance.now();
+        post({ type: 'loading', fraction: 0 });
+        runtime = createRuntime({
+          model: msg.model,
+          cacheDir: msg.cacheDir,
+          provider: msg.provider,
+          onLoadFraction: (fraction) => post({ type: 'loading', fraction: Math.min(1, fraction) }),
+        });
+        runtime.then(
+          (rt) => post({ type: 'ready', label: rt.info.label, randomWeights: rt.info.randomWeights, loadMs: performance.now() - loadStart }),
+          (error: unknown) => {
+            const e = error instanceof StudioError ? error : new StudioError('RUNTIME_FAILED', String((error as Error)?.message ?? error));
+            post({ type: 'fatal', code: e.code, message: e.message });
+          },
+        );
+        break;
+      }
+      case 'generate':
+        if (!runtime) {
+          post({ type: 'failed', jobId: msg.jobId, code: 'INTERNAL', message: 'The engine got a job before it was told which model to load.' });
+          return;
+        }
+        chain = chain.then(() => generate(msg.jobId, msg.request, msg.seed));
+        break;
+      case 'cancel':
+        aborts.get(msg.jobId)?.abort();
+        break;
+    }
+  };
+}
