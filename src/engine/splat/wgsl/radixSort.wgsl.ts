@@ -6,27 +6,34 @@
  *
  * A pass is: `histogram` (per block of ITEMS_PER_BLOCK keys, digit counts stored digit-major:
  * hist[digit * blocks + block]), an exclusive prefix sum of that array (prefixSum.wgsl) giving each
- * (digit, block) its first output slot, then `scatter`, which ranks keys inside the block stably
- * (four 1-bit splits in workgroup memory) and writes them out.
+ * (digit, block) its first output slot, then `scatter`. In `scatter` each invocation owns 4
+ * consecutive keys and counts its digits in 16 packed 16-bit counters (8 u32); one workgroup scan
+ * of those counters gives, per digit, how many keys of earlier invocations share it, so every key's
+ * stable output slot is known without reordering the block.
  */
-import { COMMON_WGSL, WORKGROUP_SCAN_WGSL } from './common.wgsl';
+import { COMMON_WGSL } from './common.wgsl';
 
 export const RADIX_BITS = 4;
 export const RADIX_DIGITS = 1 << RADIX_BITS;
 
 export const RADIX_SORT_WGSL = /* wgsl */ `
 ${COMMON_WGSL}
-${WORKGROUP_SCAN_WGSL}
 
-const RADIX_BITS: u32 = ${RADIX_BITS}u;
 const DIGITS: u32 = ${RADIX_DIGITS}u;
-const INDEX_BITS: u32 = 10u; // log2(ITEMS_PER_BLOCK)
+const RAKES: u32 = 16u;
+const RAKE_LENGTH: u32 = THREADS / RAKES;
 
 struct SortParams {
   countSlot: u32,
   capacity: u32,
   shift: u32,
   _pad: u32,
+}
+
+// 16 digit counters, two 16-bit halves per u32 (a block has at most 1024 keys of one digit).
+struct Counters {
+  low: vec4u,   // digits 0..7
+  high: vec4u,  // digits 8..15
 }
 
 @group(0) @binding(0) var<uniform> params: SortParams;
@@ -38,9 +45,8 @@ struct SortParams {
 @group(0) @binding(6) var<storage, read_write> counters: array<u32>;
 
 var<workgroup> digitCounts: array<atomic<u32>, DIGITS>;
-// Packed (digit << INDEX_BITS) | local index, sorted by digit in place.
-var<workgroup> order: array<u32, ITEMS_PER_BLOCK>;
-var<workgroup> digitStart: array<u32, DIGITS>;
+var<workgroup> counterScratch: array<Counters, THREADS>;
+var<workgroup> rakeSums: array<Counters, RAKES>;
 var<workgroup> digitBase: array<u32, DIGITS>;
 
 fn keyCount() -> u32 {
@@ -49,6 +55,31 @@ fn keyCount() -> u32 {
 
 fn digitOf(key: u32) -> u32 {
   return (key >> params.shift) & (DIGITS - 1u);
+}
+
+fn addCounters(a: Counters, b: Counters) -> Counters {
+  return Counters(a.low + b.low, a.high + b.high);
+}
+
+fn counterOf(c: Counters, digit: u32) -> u32 {
+  let word = digit >> 1u;
+  var packed = c.high[word & 3u];
+  if (word < 4u) {
+    packed = c.low[word];
+  }
+  return (packed >> ((digit & 1u) * 16u)) & 0xffffu;
+}
+
+fn oneOf(digit: u32) -> Counters {
+  var c = Counters(vec4u(0u), vec4u(0u));
+  let word = digit >> 1u;
+  let bit = 1u << ((digit & 1u) * 16u);
+  if (word < 4u) {
+    c.low[word] = bit;
+  } else {
+    c.high[word - 4u] = bit;
+  }
+  return c;
 }
 
 @compute @workgroup_size(THREADS)
@@ -79,57 +110,53 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let n = keyCount();
   let blocks = (n + ITEMS_PER_BLOCK - 1u) / ITEMS_PER_BLOCK;
   let block = flatWorkgroup(wid, nwg);
-  let blockFirst = block * ITEMS_PER_BLOCK;
-  // Each invocation owns 4 consecutive slots of 'order'. Padding past n gets the largest digit,
-  // so it sorts after every real key (stability keeps it behind real keys of that digit too).
+  let first = block * ITEMS_PER_BLOCK + lid * 4u;
+
+  // Own keys: digits and rank among this invocation's earlier keys of the same digit.
+  var digits = vec4u(0u);
+  var ranks = vec4u(0u);
+  var mine = Counters(vec4u(0u), vec4u(0u));
   for (var k = 0u; k < 4u; k++) {
-    let j = lid * 4u + k;
-    var digit = DIGITS - 1u;
-    if (blockFirst + j < n) {
-      digit = digitOf(keysIn[blockFirst + j]);
-    }
-    order[j] = (digit << INDEX_BITS) | j;
-  }
-  workgroupBarrier();
-  for (var bit = 0u; bit < RADIX_BITS; bit++) {
-    var entries: array<u32, 4>;
-    var zeros = vec4u(0u);
-    for (var k = 0u; k < 4u; k++) {
-      entries[k] = order[lid * 4u + k];
-      zeros[k] = 1u - ((entries[k] >> (INDEX_BITS + bit)) & 1u);
-    }
-    let mine = zeros.x + zeros.y + zeros.z + zeros.w;
-    let scanned = workgroupExclusiveScan(lid, mine); // barriers: every read of 'order' is done
-    var zerosBefore = scanned.x;
-    for (var k = 0u; k < 4u; k++) {
-      let position = lid * 4u + k;
-      var slot = zerosBefore;
-      if (zeros[k] == 0u) {
-        slot = scanned.y + (position - zerosBefore);
-      }
-      order[slot] = entries[k];
-      zerosBefore += zeros[k];
-    }
-    workgroupBarrier();
-  }
-  for (var k = 0u; k < 4u; k++) {
-    let position = lid * 4u + k;
-    let digit = order[position] >> INDEX_BITS;
-    if (position == 0u || (order[position - 1u] >> INDEX_BITS) != digit) {
-      digitStart[digit] = position;
+    if (first + k < n) {
+      let d = digitOf(keysIn[first + k]);
+      digits[k] = d;
+      ranks[k] = counterOf(mine, d);
+      mine = addCounters(mine, oneOf(d));
     }
   }
   if (lid < DIGITS && block < blocks) {
     digitBase[lid] = hist[lid * blocks + block];
   }
+
+  // Raking exclusive scan of the packed counters over the workgroup.
+  counterScratch[lid] = mine;
   workgroupBarrier();
+  if (lid < RAKES) {
+    var sum = Counters(vec4u(0u), vec4u(0u));
+    for (var i = lid * RAKE_LENGTH; i < (lid + 1u) * RAKE_LENGTH; i++) {
+      let v = counterScratch[i];
+      counterScratch[i] = sum;
+      sum = addCounters(sum, v);
+    }
+    rakeSums[lid] = sum;
+  }
+  workgroupBarrier();
+  if (lid == 0u) {
+    var sum = Counters(vec4u(0u), vec4u(0u));
+    for (var r = 0u; r < RAKES; r++) {
+      let v = rakeSums[r];
+      rakeSums[r] = sum;
+      sum = addCounters(sum, v);
+    }
+  }
+  workgroupBarrier();
+  let before = addCounters(counterScratch[lid], rakeSums[lid / RAKE_LENGTH]);
+
   for (var k = 0u; k < 4u; k++) {
-    let position = lid * 4u + k;
-    let entry = order[position];
-    let i = blockFirst + (entry & (ITEMS_PER_BLOCK - 1u));
+    let i = first + k;
     if (i < n) {
-      let digit = entry >> INDEX_BITS;
-      let destination = digitBase[digit] + (position - digitStart[digit]);
+      let d = digits[k];
+      let destination = digitBase[d] + counterOf(before, d) + ranks[k];
       keysOut[destination] = keysIn[i];
       valuesOut[destination] = valuesIn[i];
     }
