@@ -16,6 +16,8 @@ export interface SplatGpu {
    */
   instance: GPU;
   device: GPUDevice;
+  /** Set when the driver drops the device (reset, removal); a new one must be opened. */
+  lostReason: string | undefined;
   /** Driver's description, e.g. "llvmpipe (LLVM 19…)" or "NVIDIA H100". */
   adapterDescription: string;
   /** Bytes one storage binding may span, and one buffer may hold. */
@@ -33,8 +35,12 @@ const MISSING_DRIVER_HINT =
 
 let pending: Promise<SplatGpu> | undefined;
 
-/** The shared device; the first call creates it. A failed attempt is not cached. */
-export function acquireSplatGpu(): Promise<SplatGpu> {
+/** The shared device; the first call creates it. A failed attempt or a lost device is not kept. */
+export async function acquireSplatGpu(): Promise<SplatGpu> {
+  if (pending) {
+    const gpu = await pending.catch(() => undefined);
+    if (gpu?.lostReason !== undefined) pending = undefined;
+  }
   if (!pending) {
     pending = openSplatGpu().catch((error: unknown) => {
       pending = undefined;
@@ -82,9 +88,10 @@ export async function openSplatGpu(dawnOptions: string[] = []): Promise<SplatGpu
   }
   const info = adapter.info;
   const g = globals as { GPUBufferUsage: Record<string, number>; GPUMapMode: Record<string, number> };
-  return {
+  const gpu: SplatGpu = {
     instance,
     device,
+    lostReason: undefined,
     adapterDescription: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter',
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
     maxBufferBytes: device.limits.maxBufferSize,
@@ -98,4 +105,8 @@ export async function openSplatGpu(dawnOptions: string[] = []): Promise<SplatGpu
     },
     mapModeRead: g.GPUMapMode.READ,
   };
+  void device.lost.then((lost) => {
+    gpu.lostReason = lost.message || String(lost.reason);
+  });
+  return gpu;
 }

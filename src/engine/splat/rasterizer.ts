@@ -58,6 +58,7 @@ export class SplatRasterizer {
   private workspace: RasterWorkspace | undefined;
   private readonly params: UniformArena;
   private scratchScene: UploadedGaussians | undefined;
+  private readonly batchBuffers = new Map<string, GPUBuffer>();
   private queueTail: Promise<unknown> = Promise.resolve();
   /** Bands of tile rows each view of the last call needed (1 unless intersections outgrew the limits). */
   lastBandsPerView: number[] = [];
@@ -70,6 +71,11 @@ export class SplatRasterizer {
   static async create(limits: RasterizerLimits = {}): Promise<SplatRasterizer> {
     const gpu = await acquireSplatGpu();
     return new SplatRasterizer(gpu, await compileSplatKernels(gpu.device), limits);
+  }
+
+  /** Why the device was lost, if it was (then make a new rasterizer). */
+  get lostReason(): string | undefined {
+    return this.gpu.lostReason;
   }
 
   get adapterDescription(): string {
@@ -115,6 +121,8 @@ export class SplatRasterizer {
     this.workspace = undefined;
     this.scratchScene?.destroy();
     this.scratchScene = undefined;
+    for (const buffer of this.batchBuffers.values()) buffer.destroy();
+    this.batchBuffers.clear();
     this.params.destroy();
   }
 
@@ -234,63 +242,70 @@ export class SplatRasterizer {
     outputMode: number, out: Float32Array | Uint32Array, wordsPerView: number,
   ): Promise<number[][]> {
     const { device, usage } = this.gpu;
+    if (this.gpu.lostReason !== undefined) {
+      throw new StudioError('RUNTIME_FAILED', `The GPU device was lost (${this.gpu.lostReason}); render again to start a new one.`);
+    }
     const outputBytes = views.length * wordsPerView * 4;
     const statsCount = views.reduce((sum, v) => sum + bands[v], 0);
-    const output = device.createBuffer({ label: 'views', size: outputBytes, usage: usage.storage | usage.copySrc });
-    const stats = device.createBuffer({ label: 'band stats', size: Math.max(16, statsCount * 4), usage: usage.copyDst | usage.copySrc });
-    const readback = device.createBuffer({ label: 'views read-back', size: outputBytes, usage: usage.mapRead | usage.copyDst });
-    const statsReadback = device.createBuffer({ label: 'stats read-back', size: Math.max(16, statsCount * 4), usage: usage.mapRead | usage.copyDst });
-    try {
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('validation');
-      this.params.reset();
-      const encoder = device.createCommandEncoder({ label: 'splat views' });
-      let statsIndex = 0;
-      views.forEach((view, slot) => {
-        const camera = cameras[view];
-        encodeView(encoder, {
-          gpu: this.gpu, kernels: this.kernels, workspace, params: this.params,
-          chunks: scene.chunks, gaussianCount: scene.count, output, stats,
-        }, {
-          transform: transforms[view], intrinsics: [camera.fxPx, camera.fyPx, camera.cxPx, camera.cyPx],
-          width, height, background, bands: bands[view], outputMode, outputBase: slot * wordsPerView, statsIndex,
-        });
-        statsIndex += bands[view];
+    const statsBytes = Math.max(16, statsCount * 4);
+    const output = this.batchBuffer('output', outputBytes, usage.storage | usage.copySrc);
+    const stats = this.batchBuffer('stats', statsBytes, usage.copyDst | usage.copySrc);
+    const readback = this.batchBuffer('readback', outputBytes, usage.mapRead | usage.copyDst);
+    const statsReadback = this.batchBuffer('statsReadback', statsBytes, usage.mapRead | usage.copyDst);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    this.params.reset();
+    const encoder = device.createCommandEncoder({ label: 'splat views' });
+    let statsIndex = 0;
+    views.forEach((view, slot) => {
+      const camera = cameras[view];
+      encodeView(encoder, {
+        gpu: this.gpu, kernels: this.kernels, workspace, params: this.params,
+        chunks: scene.chunks, gaussianCount: scene.count, output, stats,
+      }, {
+        transform: transforms[view], intrinsics: [camera.fxPx, camera.fyPx, camera.cxPx, camera.cyPx],
+        width, height, background, bands: bands[view], outputMode, outputBase: slot * wordsPerView, statsIndex,
       });
-      encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
-      encoder.copyBufferToBuffer(stats, 0, statsReadback, 0, Math.max(16, statsCount * 4));
-      this.params.flush(device.queue);
-      device.queue.writeBuffer(workspace.counters, COUNTER_GAUSSIANS * 4, Uint32Array.of(scene.count));
-      device.queue.submit([encoder.finish()]);
-      const validation = await device.popErrorScope();
-      const memory = await device.popErrorScope();
-      if (validation || memory) {
-        const what = memory ? `ran out of GPU memory (${memory.message})` : `was rejected by WebGPU (${validation?.message})`;
-        throw new StudioError('RUNTIME_FAILED', `Rendering ${views.length} splat view(s) ${what}; render fewer or smaller views, or fewer Gaussians.`);
-      }
-      await Promise.all([readback.mapAsync(this.gpu.mapModeRead), statsReadback.mapAsync(this.gpu.mapModeRead)]);
-      const counts = new Uint32Array(statsReadback.getMappedRange().slice(0));
-      const words = new Uint32Array(readback.getMappedRange());
-      const target = new Uint32Array(out.buffer, out.byteOffset, out.length);
-      const result: number[][] = [];
-      let index = 0;
-      views.forEach((view, slot) => {
-        const bandCounts = Array.from(counts.subarray(index, index + bands[view]));
-        index += bands[view];
-        result.push(bandCounts);
-        if (Math.max(...bandCounts) <= workspace.sizes.intersections) {
-          target.set(words.subarray(slot * wordsPerView, (slot + 1) * wordsPerView), view * wordsPerView);
-        }
-      });
-      readback.unmap();
-      statsReadback.unmap();
-      return result;
-    } finally {
-      output.destroy();
-      stats.destroy();
-      readback.destroy();
-      statsReadback.destroy();
+      statsIndex += bands[view];
+    });
+    encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
+    encoder.copyBufferToBuffer(stats, 0, statsReadback, 0, Math.max(16, statsCount * 4));
+    this.params.flush(device.queue);
+    device.queue.writeBuffer(workspace.counters, COUNTER_GAUSSIANS * 4, Uint32Array.of(scene.count));
+    device.queue.submit([encoder.finish()]);
+    const validation = await device.popErrorScope();
+    const memory = await device.popErrorScope();
+    if (validation || memory) {
+      const what = memory ? `ran out of GPU memory (${memory.message})` : `was rejected by WebGPU (${validation?.message})`;
+      throw new StudioError('RUNTIME_FAILED', `Rendering ${views.length} splat view(s) ${what}; render fewer or smaller views, or fewer Gaussians.`);
     }
+    await Promise.all([readback.mapAsync(this.gpu.mapModeRead), statsReadback.mapAsync(this.gpu.mapModeRead)]);
+    const counts = new Uint32Array(statsReadback.getMappedRange().slice(0));
+    const words = new Uint32Array(readback.getMappedRange());
+    const target = new Uint32Array(out.buffer, out.byteOffset, out.length);
+    const result: number[][] = [];
+    let index = 0;
+    views.forEach((view, slot) => {
+      const bandCounts = Array.from(counts.subarray(index, index + bands[view]));
+      index += bands[view];
+      result.push(bandCounts);
+      if (Math.max(...bandCounts) <= workspace.sizes.intersections) {
+        target.set(words.subarray(slot * wordsPerView, (slot + 1) * wordsPerView), view * wordsPerView);
+      }
+    });
+    readback.unmap();
+    statsReadback.unmap();
+    return result;
+  }
+
+  /** Output and read-back buffers, kept between calls (views of one size recur every step). */
+  private batchBuffer(role: 'output' | 'stats' | 'readback' | 'statsReadback', bytes: number, usage: number): GPUBuffer {
+    const kept = this.batchBuffers.get(role);
+    if (kept && kept.size >= bytes) return kept;
+    kept?.destroy();
+    const buffer = this.gpu.device.createBuffer({ label: `views ${role}`, size: Math.ceil(bytes / 16) * 16, usage });
+    this.batchBuffers.set(role, buffer);
+    return buffer;
   }
 }
 
@@ -320,7 +335,14 @@ function fillBackground(out: Float32Array | Uint32Array, background: [number, nu
 let shared: Promise<SplatRasterizer> | undefined;
 
 /** The process-wide rasterizer (one device, pipelines compiled once). */
-export function sharedRasterizer(): Promise<SplatRasterizer> {
+export async function sharedRasterizer(): Promise<SplatRasterizer> {
+  if (shared) {
+    const current = await shared.catch(() => undefined);
+    if (current?.lostReason !== undefined) {
+      current.destroy();
+      shared = undefined;
+    }
+  }
   if (!shared) {
     shared = SplatRasterizer.create().catch((error: unknown) => {
       shared = undefined;
