@@ -119,12 +119,12 @@ describe('SplatRasterizer', () => {
     expect(gpu.filter((v) => v < 0.9).length).toBeGreaterThan(plane / 10);
   });
 
-  it('renders the same pixels with tiny limits (Gaussian chunks, bands, batches) as without', async () => {
+  it('renders the same pixels with tiny limits (Gaussian chunks, bands, batches, split dispatches) as without', async () => {
     const width = 64, height = 48;
     const scene = randomScene({ count: 700, seed: 3, scaleMin: 0.02, scaleMax: 0.3 });
     const cameras = orbitCameras(3, 2.5, width, height);
     const reference = await rasterizer.renderViews(scene, cameras, width, height);
-    const small = await SplatRasterizer.create({ maxGaussiansPerChunk: 256, maxIntersectionsPerBand: 1500, maxViewsPerBatch: 2 });
+    const small = await SplatRasterizer.create({ maxGaussiansPerChunk: 256, maxIntersectionsPerBand: 1500, maxViewsPerBatch: 2, maxWorkgroupsPerDimension: 4 });
     try {
       const limited = await small.renderViews(scene, cameras, width, height);
       expect(Array.from(limited)).toEqual(Array.from(reference));

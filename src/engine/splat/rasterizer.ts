@@ -34,6 +34,8 @@ export interface RasterizerLimits {
   maxIntersectionsPerBand?: number;
   /** Views per submit and read-back (default 32). */
   maxViewsPerBatch?: number;
+  /** Workgroups per dispatch dimension before kernels split over y (default: the device's, 65 535). */
+  maxWorkgroupsPerDimension?: number;
 }
 
 /** Gaussians already on the GPU, for rendering one scene many times (videos). */
@@ -63,8 +65,14 @@ export class SplatRasterizer {
   /** Bands of tile rows each view of the last call needed (1 unless intersections outgrew the limits). */
   lastBandsPerView: number[] = [];
 
-  private constructor(private readonly gpu: SplatGpu, private readonly kernels: SplatKernels, private readonly limits: RasterizerLimits) {
-    this.params = new UniformArena(gpu.device, gpu.usage.uniform | gpu.usage.copyDst, 'views');
+  private readonly gpu: SplatGpu;
+
+  private constructor(private readonly deviceGpu: SplatGpu, private readonly kernels: SplatKernels, private readonly limits: RasterizerLimits) {
+    this.gpu = {
+      ...deviceGpu,
+      maxWorkgroupsPerDimension: Math.min(deviceGpu.maxWorkgroupsPerDimension, limits.maxWorkgroupsPerDimension ?? Infinity),
+    };
+    this.params = new UniformArena(this.gpu.device, this.gpu.usage.uniform | this.gpu.usage.copyDst, 'views');
   }
 
   /** Acquires the shared device (GPU_UNAVAILABLE if there is none) and compiles the kernels. */
@@ -75,7 +83,7 @@ export class SplatRasterizer {
 
   /** Why the device was lost, if it was (then make a new rasterizer). */
   get lostReason(): string | undefined {
-    return this.gpu.lostReason;
+    return this.deviceGpu.lostReason;
   }
 
   get adapterDescription(): string {
@@ -242,8 +250,8 @@ export class SplatRasterizer {
     outputMode: number, out: Float32Array | Uint32Array, wordsPerView: number,
   ): Promise<number[][]> {
     const { device, usage } = this.gpu;
-    if (this.gpu.lostReason !== undefined) {
-      throw new StudioError('RUNTIME_FAILED', `The GPU device was lost (${this.gpu.lostReason}); render again to start a new one.`);
+    if (this.lostReason !== undefined) {
+      throw new StudioError('RUNTIME_FAILED', `The GPU device was lost (${this.lostReason}); render again to start a new one.`);
     }
     const outputBytes = views.length * wordsPerView * 4;
     const statsCount = views.reduce((sum, v) => sum + bands[v], 0);
