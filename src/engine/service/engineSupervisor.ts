@@ -83,7 +83,7 @@ export class EngineSupervisor {
   start(): void {
     if (this.process || this.stopped) return;
     this.startedAt = Date.now();
-    this.setStatus({ state: 'starting', loadFraction: 0 });
+    // Process first, status after: a status listener may hand us a job right away.
     const proc = this.options.launcher();
     this.process = proc;
     proc.onMessage((raw) => this.handleMessage(proc, raw));
@@ -95,6 +95,7 @@ export class EngineSupervisor {
       resultsDir: this.options.resultsDir,
       provider: this.options.provider,
     });
+    this.setStatus({ state: 'starting', loadFraction: 0 });
   }
 
   private handleMessage(proc: EngineProcess, raw: unknown): void {

@@ -12,7 +12,7 @@ import {
   recentProjectSchema,
 } from './projectSchemas';
 
-const bytesSchema = z.instanceof(Uint8Array);
+const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "must be bytes (Uint8Array)" });
 
 export const RESULT_FORMATS = ['spz', 'ply'] as const;
 export const resultFormatSchema = z.enum(RESULT_FORMATS);
@@ -33,6 +33,8 @@ export const snapshotSchema = z.object({
   /** 'electron' or 'serve': only for labels ("Download" vs "Save…"), never for behaviour */
   shell: z.enum(['electron', 'serve']),
   /** which export formats this backend can produce, with the reason when not */
+  /** an autosave from a session that didn't end cleanly, offered on the start screen */
+  recovery: z.object({ savedAt: z.number() }).nullable(),
   exportFormats: z.array(z.object({ format: exportFormatSchema, available: z.boolean(), reason: z.string().nullable() })),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;

@@ -1,0 +1,379 @@
+/**
+ * The studio's backend, shared by the Electron main process and serve mode: the job queue, the
+ * supervised engine(s), results on disk, the ETA model, projects, recent files, autosave and the
+ * example gallery. Transports (IPC relay, WebSocket server) call these methods after validating
+ * arguments and forward `subscribe` events.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { StudioError } from '../../shared/errors';
+import type { Job, JobSettings, ModelInfo } from '../../shared/api/jobSchemas';
+import type { StudioEvent } from '../../shared/api/events';
+import type { ExportBytes, ExportFormat, ProjectSource, Recovery, ResultFormat, Snapshot } from '../../shared/api/methods';
+import { PROJECT_FILE_EXTENSION, recentProjectSchema, type Example, type OpenedProject, type ProjectDocument, type RecentProject } from '../../shared/api/projectSchemas';
+import { validateGenerationRequest, toRequestJson } from '../../shared/request/generationRequest';
+import { EtaModel } from './etaModel';
+import { JobQueue } from './jobQueue';
+import { ProgressTracker, type EngineStageEvent } from './progressTracker';
+import { EngineSupervisor } from './engineSupervisor';
+import type { EngineLauncher } from './engineProcess';
+import { packProject, unpackProject, writeFileAtomic, type ProjectResultBytes } from './projectFile';
+import { imageFileToDataUrl } from './imageFiles';
+
+export interface StudioServiceOptions {
+  dataDir: string;
+  examplesDir: string;
+  launcher: EngineLauncher;
+  /** one engine process per GPU; jobs run one at a time on each */
+  engineCount?: number;
+  provider?: 'cpu' | 'cuda';
+  shell: Snapshot['shell'];
+  restartDelayMs?: number;
+}
+
+const MODELS: ModelInfo[] = [
+  { id: 'test', label: 'Test model (random weights)', randomWeights: true, available: true, reason: null },
+  {
+    id: 'hub',
+    label: 'FlashWorld (official weights)',
+    randomWeights: false,
+    available: false,
+    reason: 'The official weights are not downloaded yet (about 30 GB; the model download is not built yet). Use the test model.',
+  },
+];
+const MAX_RECENT = 10;
+/** Progress events faster than this are merged: the UI can't show them and IPC would flood. */
+const PROGRESS_INTERVAL_MS = 100;
+
+interface Engine {
+  supervisor: EngineSupervisor;
+  tracker: ProgressTracker | null;
+  jobId: string | null;
+  lastProgressAt: number;
+}
+
+export class StudioService {
+  private readonly listeners = new Set<(event: StudioEvent) => void>();
+  private readonly queue: JobQueue;
+  private readonly engines: Engine[] = [];
+  private readonly results = new Map<string, { ply: string; spz: string }>();
+  private eta = new EtaModel();
+  private readonly resultsDir: string;
+
+  constructor(private readonly options: StudioServiceOptions) {
+    this.resultsDir = join(options.dataDir, 'results');
+    this.queue = new JobQueue((change) => this.emit(change));
+    for (let i = 0; i < (options.engineCount ?? 1); i++) {
+      const engine: Engine = { supervisor: null as unknown as EngineSupervisor, tracker: null, jobId: null, lastProgressAt: 0 };
+      engine.supervisor = new EngineSupervisor({
+        launcher: options.launcher,
+        model: 'test',
+        cacheDir: join(options.dataDir, 'graph-cache'),
+        resultsDir: this.resultsDir,
+        provider: options.provider,
+        restartDelayMs: options.restartDelayMs,
+        onStatus: (status) => {
+          this.emit({ type: 'engine', status });
+          this.dispatch();
+        },
+        onStage: (jobId, event) => this.onStage(engine, jobId, event),
+      });
+      this.engines.push(engine);
+    }
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.resultsDir, { recursive: true });
+    try {
+      this.eta = EtaModel.fromJSON(JSON.parse(await readFile(join(this.options.dataDir, 'eta.json'), 'utf8')));
+    } catch {
+      // No runs measured yet (or an unreadable file): estimates start from defaults.
+    }
+    // Load the model now, so the first job doesn't wait for it.
+    for (const e of this.engines) e.supervisor.start();
+  }
+
+  stop(): void {
+    for (const e of this.engines) e.supervisor.stop();
+  }
+
+  subscribe(listener: (event: StudioEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: StudioEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  /** The engine that runs jobs (for crash tests and the "restart engine" action). */
+  engine(index = 0): EngineSupervisor {
+    return this.engines[index].supervisor;
+  }
+
+  // ---- queue ----
+
+  async getSnapshot(): Promise<Snapshot> {
+    let recovery: Snapshot['recovery'] = null;
+    try {
+      recovery = { savedAt: JSON.parse(await readFile(join(this.options.dataDir, 'autosave.json'), 'utf8')).savedAt };
+    } catch {
+      // no autosave: the last session ended cleanly or never changed anything
+    }
+    return {
+      recovery,
+      jobs: this.queue.list(),
+      engine: this.engines[0].supervisor.getStatus(),
+      models: MODELS,
+      shell: this.options.shell,
+      exportFormats: [
+        { format: 'ply', available: true, reason: null },
+        { format: 'spz', available: true, reason: null },
+        { format: 'trajectory', available: true, reason: null },
+        { format: 'mp4', available: false, reason: 'Video export is not built yet (it needs the preview renderer in the engine).' },
+      ],
+    };
+  }
+
+  enqueue(settings: JobSettings): Job {
+    const model = MODELS.find((m) => m.id === settings.model);
+    if (!model) throw new StudioError('INVALID_REQUEST', `Unknown model "${settings.model}". Choose one from the model list.`);
+    if (!model.available) throw new StudioError('INVALID_REQUEST', `${model.label} can't run: ${model.reason}`);
+    // Full request checks (prompt present, sizes multiple of 32, cameras) before it waits in line.
+    validateGenerationRequest(settings.request, 'The job');
+    const job = this.queue.add(settings, Date.now());
+    this.dispatch();
+    return job;
+  }
+
+  cancelJob(id: string): void {
+    if (this.queue.cancel(id, Date.now()) === 'running') {
+      for (const e of this.engines) if (e.jobId === id) e.supervisor.cancel(id);
+    }
+  }
+
+  retryJob(id: string): Job {
+    const job = this.queue.retry(id);
+    this.dispatch();
+    return job;
+  }
+
+  removeJob(id: string): void {
+    this.queue.remove(id);
+    const files = this.results.get(id);
+    this.results.delete(id);
+    if (files) void Promise.all([rm(files.ply, { force: true }), rm(files.spz, { force: true })]);
+  }
+
+  private dispatch(): void {
+    for (const engine of this.engines) {
+      if (engine.jobId || !engine.supervisor.canAcceptJob()) continue;
+      const next = this.queue.nextQueued();
+      if (!next) return;
+      void this.runOn(engine, next);
+    }
+  }
+
+  private etaKey(job: Job) {
+    const [frames, height, width] = job.settings.request.resolution;
+    return { model: job.settings.model, frames, height, width };
+  }
+
+  private async runOn(engine: Engine, queued: Job): Promise<void> {
+    const job = this.queue.markRunning(queued.id, Date.now());
+    engine.jobId = job.id;
+    engine.tracker = new ProgressTracker(this.eta.estimate(this.etaKey(job)), !engine.supervisor.isLoaded());
+    engine.lastProgressAt = 0;
+    this.queue.setProgress(job.id, engine.tracker.snapshot(Date.now()));
+    const ticker = setInterval(() => this.publishProgress(engine, true), 250);
+    try {
+      const done = await engine.supervisor.run(job.id, job.settings.request, job.settings.seed);
+      this.results.set(job.id, done.files);
+      const measured = engine.tracker.measured();
+      this.eta.record(this.etaKey(job), measured);
+      void writeFile(join(this.options.dataDir, 'eta.json'), JSON.stringify(this.eta)).catch(() => undefined);
+      this.queue.finish(job.id, {
+        status: 'done',
+        result: { splatCount: done.splatCount, totalMs: Date.now() - (job.startedAt ?? Date.now()), timingsMs: done.timingsMs, thumbnail: done.thumbnail },
+      }, Date.now());
+    } catch (error) {
+      const e = error instanceof StudioError ? error : new StudioError('RUNTIME_FAILED', String(error));
+      this.queue.finish(job.id, e.code === 'CANCELLED' ? { status: 'cancelled' } : { status: 'failed', error: e.toJSON() }, Date.now());
+    } finally {
+      clearInterval(ticker);
+      engine.jobId = null;
+      engine.tracker = null;
+      this.dispatch();
+    }
+  }
+
+  private onStage(engine: Engine, jobId: string, event: EngineStageEvent): void {
+    if (engine.jobId !== jobId || !engine.tracker) return;
+    engine.tracker.onEvent(event, Date.now());
+    this.publishProgress(engine, false);
+  }
+
+  private publishProgress(engine: Engine, force: boolean): void {
+    const now = Date.now();
+    if (!engine.jobId || !engine.tracker || (!force && now - engine.lastProgressAt < PROGRESS_INTERVAL_MS)) return;
+    engine.lastProgressAt = now;
+    this.queue.setProgress(engine.jobId, engine.tracker.snapshot(now));
+  }
+
+  // ---- results ----
+
+  private resultFiles(id: string): { ply: string; spz: string } {
+    const job = this.queue.get(id);
+    const files = this.results.get(id);
+    if (job.status !== 'done' || !files) {
+      throw new StudioError('NOT_FOUND', `Job ${id} has no result (it is ${job.status}). Wait until it is done.`);
+    }
+    return files;
+  }
+
+  async getResultBytes(id: string, format: ResultFormat): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(this.resultFiles(id)[format]));
+  }
+
+  async getExportBytes(id: string, format: ExportFormat): Promise<ExportBytes> {
+    const job = this.queue.get(id);
+    const stem = (job.settings.label ?? 'flashworld').replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 60) || 'flashworld';
+    if (format === 'ply' || format === 'spz') {
+      return { fileName: `${stem}-${job.settings.seed}.${format}`, bytes: await this.getResultBytes(id, format) };
+    }
+    if (format === 'trajectory') {
+      const json = toRequestJson(validateGenerationRequest(job.settings.request));
+      return { fileName: `${stem}-trajectory.json`, bytes: new TextEncoder().encode(JSON.stringify(json, null, 2)) };
+    }
+    throw new StudioError('UNSUPPORTED_FILE', 'MP4 export is not built yet. Export PLY or SPZ and render a video in another tool.');
+  }
+
+  // ---- examples ----
+
+  async listExamples(): Promise<Example[]> {
+    const dir = this.options.examplesDir;
+    const names = existsSync(dir) ? (await readdir(dir)).filter((n) => n.endsWith('.json')).sort() : [];
+    const out: Example[] = [];
+    for (const name of names) {
+      try {
+        const json = JSON.parse(await readFile(join(dir, name), 'utf8'));
+        if (json.image_prompt && !String(json.image_prompt).startsWith('data:')) {
+          json.image_prompt = await imageFileToDataUrl(join(dir, json.image_prompt));
+        }
+        validateGenerationRequest(json, name);
+        const id = basename(name, '.json');
+        out.push({ id, title: id.replace(/[_-]+/g, ' ').replace(/^./, (c) => c.toUpperCase()), request: json });
+      } catch (error) {
+        // A broken example must not hide the others; say which one in the log.
+        console.warn(`Skipping example ${name}: ${(error as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  // ---- projects ----
+
+  private recentPath(): string {
+    return join(this.options.dataDir, 'recent.json');
+  }
+
+  async listRecent(): Promise<RecentProject[]> {
+    try {
+      const list = JSON.parse(await readFile(this.recentPath(), 'utf8'));
+      return recentProjectSchema.array().parse(list).filter((r) => existsSync(r.path));
+    } catch {
+      return [];
+    }
+  }
+
+  private async addRecent(entry: RecentProject): Promise<void> {
+    const list = [entry, ...(await this.listRecent()).filter((r) => r.path !== entry.path)].slice(0, MAX_RECENT);
+    await writeFileAtomic(this.recentPath(), new TextEncoder().encode(JSON.stringify(list)));
+  }
+
+  newProject(): void {
+    for (const job of this.queue.list()) if (job.status === 'running' || job.status === 'queued') this.cancelJob(job.id);
+    this.queue.reset([], Date.now());
+    this.results.clear();
+  }
+
+  private async collect(document: ProjectDocument): Promise<Uint8Array> {
+    const jobs = this.queue.list();
+    const results = new Map<string, ProjectResultBytes>();
+    for (const [id, files] of this.results) {
+      if (!jobs.some((j) => j.id === id)) continue;
+      results.set(id, { ply: new Uint8Array(await readFile(files.ply)), spz: new Uint8Array(await readFile(files.spz)) });
+    }
+    return packProject({ document, jobs, results }, Date.now());
+  }
+
+  /** Writes the project to `path` (the caller chose it: a dialog in Electron, the projects folder in serve mode). */
+  async saveProjectTo(path: string, document: ProjectDocument): Promise<{ path: string }> {
+    const target = extname(path) ? path : `${path}.${PROJECT_FILE_EXTENSION}`;
+    await writeFileAtomic(target, await this.collect(document));
+    await this.addRecent({ path: target, name: document.name, savedAt: Date.now() });
+    await this.discardRecovery();
+    return { path: target };
+  }
+
+  async openProject(source: ProjectSource): Promise<OpenedProject> {
+    const fileName = 'path' in source ? source.path : source.fileName;
+    let bytes: Uint8Array;
+    if ('path' in source) {
+      try {
+        bytes = new Uint8Array(await readFile(source.path));
+      } catch (cause) {
+        throw new StudioError('IO_FAILED', `Could not read ${source.path}: ${(cause as Error).message}. It may have been moved or deleted.`, { cause });
+      }
+    } else {
+      bytes = source.bytes;
+    }
+    const contents = unpackProject(bytes, basename(fileName));
+    await this.restore(contents.jobs, contents.results);
+    if ('path' in source) await this.addRecent({ path: source.path, name: contents.document.name, savedAt: contents.savedAt });
+    return { path: 'path' in source ? source.path : null, document: contents.document, jobs: this.queue.list() };
+  }
+
+  private async restore(jobs: Job[], results: Map<string, ProjectResultBytes>): Promise<void> {
+    this.newProject();
+    for (const [id, r] of results) {
+      const files = { ply: join(this.resultsDir, `${id}.ply`), spz: join(this.resultsDir, `${id}.spz`) };
+      await writeFileAtomic(files.ply, r.ply);
+      await writeFileAtomic(files.spz, r.spz);
+      this.results.set(id, files);
+    }
+    // Queued jobs of a saved project run again, in their order.
+    this.queue.reset(jobs, Date.now());
+    this.dispatch();
+  }
+
+  // ---- autosave / crash recovery ----
+
+  private recoveryPath(): string {
+    return join(this.options.dataDir, `autosave.${PROJECT_FILE_EXTENSION}`);
+  }
+
+  async autosave(document: ProjectDocument, path: string | null): Promise<void> {
+    await writeFileAtomic(this.recoveryPath(), await this.collect(document));
+    await writeFile(join(this.options.dataDir, 'autosave.json'), JSON.stringify({ path, savedAt: Date.now() }));
+  }
+
+  async getRecovery(): Promise<Recovery | null> {
+    if (!existsSync(this.recoveryPath())) return null;
+    const contents = unpackProject(new Uint8Array(await readFile(this.recoveryPath())), 'the autosave');
+    let path: string | null = null;
+    try {
+      path = JSON.parse(await readFile(join(this.options.dataDir, 'autosave.json'), 'utf8')).path ?? null;
+    } catch {
+      // The project had no file yet.
+    }
+    await this.restore(contents.jobs, contents.results);
+    return { savedAt: contents.savedAt, project: { path, document: contents.document, jobs: this.queue.list() } };
+  }
+
+  async discardRecovery(): Promise<void> {
+    await rm(this.recoveryPath(), { force: true });
+    await rm(join(this.options.dataDir, 'autosave.json'), { force: true });
+  }
+}
