@@ -150,6 +150,16 @@ describe('SPZ round trips within the documented quantisation error', () => {
     expectWithinSpzError(decodeSpz(encodeSpzSync(set)), set, 10);
   });
 
+  it('writes non-finite and enormous coordinates without wrapping (clamped to the 24-bit range)', () => {
+    const set = randomSplatSet(4, 23);
+    set.positions.set([Number.NaN, Infinity, -Infinity, 1e12, -1e12, 3, 0.5, -0.25, 7, 1, 2, 3]);
+    const packed = readSpzPacked(encodeSpzSync(set));
+    expect(packed.fractionalBits).toBe(0);
+    const back = decodeSpz(encodeSpzSync(set));
+    expect(Array.from(back.positions.subarray(0, 6))).toEqual([0, 2 ** 23 - 1, -(2 ** 23), 2 ** 23 - 1, -(2 ** 23), 3]);
+    expect(Array.from(back.positions.subarray(6, 8))).toEqual([1, 0]); // 0.5 rounds away from zero, -0.25 to 0
+  });
+
   it('reads version 1 (float16 positions)', () => {
     const set = randomSplatSet(50, 22, 1);
     const p = packSpz(set, { version: 2 });

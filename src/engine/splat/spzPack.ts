@@ -49,20 +49,27 @@ const SQRT1_2 = Math.SQRT1_2;
 const C_MASK = (1 << 9) - 1;
 const MAX_FIXED = (1 << 23) - 1;
 
-/** C++ std::round: halves go away from zero (Math.round sends -2.5 to -2). */
+/**
+ * C++ std::round (halves away from zero; Math.round sends -2.5 to -2) for |x| < 2^31, through an
+ * integer truncation: Math.round/floor compile to slow calls on some CPUs, and these run ~100 M
+ * times for a 4 M-splat scene. NaN gives 0.
+ */
 function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
+  return (x + (x < 0 ? -0.5 : 0.5)) | 0;
 }
 
+/** Round and clamp to 0..255 (the reference's toUint8); clamping first keeps huge values out of the int32 cast. */
 function toUint8(x: number): number {
-  const r = roundHalfAway(x);
-  return r < 0 ? 0 : r > 255 ? 255 : r;
+  return x >= 255 ? 255 : x <= 0 ? 0 : (x + 0.5) | 0;
 }
 
-/** load-spz.cc quantizeSH: to 8 bits, then to the centre of a bucket of `bucket` codes. */
+/**
+ * load-spz.cc quantizeSH: to 8 bits, then to the centre of a bucket of `bucket` codes (a power of
+ * two, so the reference's integer division is a shift; negative sums clamp to 0 either way).
+ */
 export function quantizeSH(x: number, bucket: number): number {
-  let q = roundHalfAway(x * 128) + 128;
-  q = Math.trunc((q + (bucket >> 1)) / bucket) * bucket;
+  const shift = 31 - Math.clz32(bucket);
+  const q = ((roundHalfAway(Math.max(-4, Math.min(4, x)) * 128) + 128 + (bucket >> 1)) >> shift) << shift;
   return q < 0 ? 0 : q > 255 ? 255 : q;
 }
 
@@ -75,7 +82,7 @@ export function fractionalBitsFor(positions: Float32Array, preferred = SPZ_DEFAU
     else if (v < min) min = v;
   }
   let bits = preferred;
-  while (bits > 0 && (roundHalfAway(max * 2 ** bits) > MAX_FIXED || roundHalfAway(min * 2 ** bits) < -MAX_FIXED - 1)) bits--;
+  while (bits > 0 && (Math.round(max * 2 ** bits) > MAX_FIXED || Math.round(min * 2 ** bits) < -MAX_FIXED - 1)) bits--;
   return bits;
 }
 
@@ -89,76 +96,112 @@ export function packSpz(set: SplatSet, options: SpzPackOptions = {}): SpzPacked 
     throw new StudioError('INVALID_REQUEST', `SPZ SH bits must be 1..8; got sh1Bits ${sh1Bits}, shRestBits ${shRestBits}.`);
   }
   if (set.shDegree > SPZ_MAX_SH_DEGREE) throw new StudioError('INVALID_REQUEST', `SPZ stores SH up to degree ${SPZ_MAX_SH_DEGREE}; the set has degree ${set.shDegree}.`);
-  const n = set.count;
   const fractionalBits = fractionalBitsFor(set.positions, options.fractionalBits ?? SPZ_DEFAULT_FRACTIONAL_BITS);
+  const { scales, alphas, colors } = packScalars(set);
+  return {
+    version, count: set.count, shDegree: set.shDegree, fractionalBits, antialiased: options.antialiased ?? false,
+    positions: packPositions(set.positions, fractionalBits), alphas, colors, scales,
+    rotations: packRotations(set.rotationsWXYZ, version >= SPZ_SMALLEST_THREE_MIN_VERSION),
+    sh: packSh(set, sh1Bits, shRestBits),
+  };
+}
 
-  const positions = new Uint8Array(n * 9);
+/** 24-bit little-endian fixed point. */
+function packPositions(p: Float32Array, fractionalBits: number): Uint8Array {
+  const out = new Uint8Array(p.length * 3);
   const fixedScale = 2 ** fractionalBits;
-  for (let i = 0; i < n * 3; i++) {
-    let fixed = roundHalfAway(set.positions[i] * fixedScale);
-    // Non-finite values have no fixed-point form; the reference leaves them undefined, we write 0.
-    if (!Number.isFinite(fixed)) fixed = 0;
-    positions[i * 3] = fixed & 0xff;
-    positions[i * 3 + 1] = (fixed >> 8) & 0xff;
-    positions[i * 3 + 2] = (fixed >> 16) & 0xff;
+  for (let i = 0; i < p.length; i++) {
+    // Clamped to the 24-bit range (fractionalBitsFor already fits finite inputs); NaN becomes 0.
+    const v = p[i] * fixedScale;
+    const fixed = roundHalfAway(v > MAX_FIXED ? MAX_FIXED : v < -MAX_FIXED - 1 ? -MAX_FIXED - 1 : v);
+    out[i * 3] = fixed & 0xff;
+    out[i * 3 + 1] = (fixed >> 8) & 0xff;
+    out[i * 3 + 2] = (fixed >> 16) & 0xff;
   }
+  return out;
+}
 
+/** Scales (log + 10) × 16, alphas sigmoid × 255, colours DC × 0.15 × 255 + 127.5. */
+function packScalars(set: SplatSet): { scales: Uint8Array; alphas: Uint8Array; colors: Uint8Array } {
+  const n = set.count;
   const scales = new Uint8Array(n * 3);
   for (let i = 0; i < n * 3; i++) scales[i] = toUint8((set.scalesLog[i] + 10) * 16);
-
   const alphas = new Uint8Array(n);
   for (let i = 0; i < n; i++) alphas[i] = toUint8((1 / (1 + Math.exp(-set.opacityLogit[i]))) * 255);
-
   const colors = new Uint8Array(n * 3);
   for (let i = 0; i < n * 3; i++) colors[i] = toUint8(set.shDC[i] * (SPZ_COLOR_SCALE * 255) + 0.5 * 255);
+  return { scales, alphas, colors };
+}
 
-  const smallestThree = version >= SPZ_SMALLEST_THREE_MIN_VERSION;
-  const rotations = new Uint8Array(n * (smallestThree ? 4 : 3));
-  const q = [0, 0, 0, 0];
+function packRotations(r: Float32Array, smallestThree: boolean): Uint8Array {
+  const n = r.length / 4;
+  const out = new Uint8Array(n * (smallestThree ? 4 : 3));
   for (let i = 0; i < n; i++) {
     // SPZ orders quaternions x y z w; ours are w x y z.
-    const r = set.rotationsWXYZ;
-    q[0] = r[i * 4 + 1]; q[1] = r[i * 4 + 2]; q[2] = r[i * 4 + 3]; q[3] = r[i * 4];
-    const norm = Math.hypot(q[0], q[1], q[2], q[3]);
-    if (norm > 0 && Number.isFinite(norm)) for (let k = 0; k < 4; k++) q[k] /= norm;
-    else { q[0] = 0; q[1] = 0; q[2] = 0; q[3] = 1; }
-    if (smallestThree) packSmallestThree(q, rotations, i * 4);
+    let x = r[i * 4 + 1], y = r[i * 4 + 2], z = r[i * 4 + 3], w = r[i * 4];
+    const norm = Math.sqrt(x * x + y * y + z * z + w * w);
+    if (norm > 0 && norm < Infinity) { x /= norm; y /= norm; z /= norm; w /= norm; }
+    else { x = 0; y = 0; z = 0; w = 1; }
+    if (smallestThree) packSmallestThree(x, y, z, w, out, i * 4);
     else {
-      const s = q[3] < 0 ? -127.5 : 127.5;
-      for (let k = 0; k < 3; k++) rotations[i * 3 + k] = toUint8(q[k] * s + 127.5);
+      const s = w < 0 ? -127.5 : 127.5;
+      out[i * 3] = toUint8(x * s + 127.5);
+      out[i * 3 + 1] = toUint8(y * s + 127.5);
+      out[i * 3 + 2] = toUint8(z * s + 127.5);
     }
   }
+  return out;
+}
 
+/** Rest SH: channel-major in the set, coefficient-major in the file; 5 bits for degree 1, shRestBits above. */
+function packSh(set: SplatSet, sh1Bits: number, shRestBits: number): Uint8Array {
+  const n = set.count;
   const dim = shRestPerChannel(set.shDegree);
-  const sh = new Uint8Array(n * dim * 3);
-  const bucket1 = 1 << (8 - sh1Bits);
-  const bucketRest = 1 << (8 - shRestBits);
+  const out = new Uint8Array(n * dim * 3);
+  const shift1 = 8 - sh1Bits, shiftRest = 8 - shRestBits;
+  const half1 = (1 << shift1) >> 1, halfRest = (1 << shiftRest) >> 1;
+  const rest = set.shRest;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < 3; c++) {
       const src = (i * 3 + c) * dim;
-      for (let k = 0; k < dim; k++) sh[(i * dim + k) * 3 + c] = quantizeSH(set.shRest[src + k], k < 3 ? bucket1 : bucketRest);
+      const dst = i * dim * 3 + c;
+      for (let k = 0; k < dim; k++) {
+        // quantizeSH, inlined: 8-bit code, then the centre of its bucket (a power of two wide).
+        const shift = k < 3 ? shift1 : shiftRest;
+        const x = rest[src + k];
+        const q = ((roundHalfAway((x > 4 ? 4 : x < -4 ? -4 : x) * 128) + 128 + (k < 3 ? half1 : halfRest)) >> shift) << shift;
+        out[dst + k * 3] = q < 0 ? 0 : q > 255 ? 255 : q;
+      }
     }
   }
-
-  return { version, count: n, shDegree: set.shDegree, fractionalBits, antialiased: options.antialiased ?? false, positions, alphas, colors, scales, rotations, sh };
+  return out;
 }
 
+
 /** load-spz.cc packQuaternionSmallestThree: 2 bits for the largest index, 3 × (sign + 9 bits). */
-function packSmallestThree(q: number[], out: Uint8Array, at: number): void {
-  let largest = 0;
-  for (let k = 1; k < 4; k++) if (Math.abs(q[k]) > Math.abs(q[largest])) largest = k;
-  const negate = q[largest] < 0 ? 1 : 0;
+function packSmallestThree(x: number, y: number, z: number, w: number, out: Uint8Array, at: number): void {
+  const ax = Math.abs(x), ay = Math.abs(y), az = Math.abs(z), aw = Math.abs(w);
+  // First largest wins ties, as in the reference's strict '>' scan over x, y, z, w.
+  let largest = 0, big = ax, sign = x;
+  if (ay > big) { largest = 1; big = ay; sign = y; }
+  if (az > big) { largest = 2; big = az; sign = z; }
+  if (aw > big) { largest = 3; sign = w; }
+  const negate = sign < 0 ? 1 : 0;
   let comp = largest;
-  for (let k = 0; k < 4; k++) {
-    if (k === largest) continue;
-    const negbit = (q[k] < 0 ? 1 : 0) ^ negate;
-    const mag = Math.min(C_MASK, Math.floor(C_MASK * (Math.abs(q[k]) / SQRT1_2) + 0.5));
-    comp = (comp << 10) | (negbit << 9) | mag;
-  }
+  if (largest !== 0) comp = (comp << 10) | packComponent(x, negate);
+  if (largest !== 1) comp = (comp << 10) | packComponent(y, negate);
+  if (largest !== 2) comp = (comp << 10) | packComponent(z, negate);
+  if (largest !== 3) comp = (comp << 10) | packComponent(w, negate);
   out[at] = comp & 0xff;
   out[at + 1] = (comp >>> 8) & 0xff;
   out[at + 2] = (comp >>> 16) & 0xff;
   out[at + 3] = (comp >>> 24) & 0xff;
+}
+
+function packComponent(v: number, negate: number): number {
+  const negbit = (v < 0 ? 1 : 0) ^ negate;
+  const mag = Math.min(C_MASK, Math.floor(C_MASK * (Math.abs(v) / SQRT1_2) + 0.5));
+  return (negbit << 9) | mag;
 }
 
 /** Stream sizes the header implies, in file order. */
