@@ -58,6 +58,7 @@ export class EngineSupervisor {
       randomWeights: false,
       loadFraction: 0,
       restarts: 0,
+      pid: null,
       lastCrash: null,
     };
   }
@@ -95,7 +96,7 @@ export class EngineSupervisor {
       resultsDir: this.options.resultsDir,
       provider: this.options.provider,
     });
-    this.setStatus({ state: 'starting', loadFraction: 0 });
+    this.setStatus({ state: 'starting', loadFraction: 0, pid: proc.pid ?? null });
   }
 
   private handleMessage(proc: EngineProcess, raw: unknown): void {
@@ -152,6 +153,7 @@ export class EngineSupervisor {
     this.setStatus({
       state: this.stopped ? 'stopped' : 'crashed',
       label: null,
+      pid: null,
       loadFraction: 0,
       lastCrash: { reason, at: Date.now(), jobId: job?.jobId ?? null },
     });

@@ -89,6 +89,8 @@ export const engineStatusSchema = z.object({
   /** model load progress 0..1 while state is 'loading' */
   loadFraction: z.number().min(0).max(1),
   restarts: z.number().int().nonnegative(),
+  /** the engine process id (shown in the status tooltip; tests kill it to prove recovery) */
+  pid: z.number().int().nullable(),
   lastCrash: z.object({ reason: z.string(), at: z.number(), jobId: z.string().nullable() }).nullable(),
 });
 export type EngineStatus = z.infer<typeof engineStatusSchema>;
