@@ -166,6 +166,7 @@ export class SplatRasterizer {
   private sceneOf(gaussians: Float32Array | UploadedGaussians): UploadedGaussians {
     if (gaussians instanceof UploadedGaussians) {
       if (!gaussians.belongsTo(this)) throw new StudioError('INVALID_REQUEST', 'These Gaussians were uploaded by another rasterizer; upload them with this one.');
+      if (gaussians.count > 0 && gaussians.chunks.length === 0) throw new StudioError('INVALID_REQUEST', 'These uploaded Gaussians were destroyed; upload them again.');
       return gaussians;
     }
     const count = gaussianCountOf(gaussians);
