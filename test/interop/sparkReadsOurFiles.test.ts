@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { utils } from '@sparkjsdev/spark';
 import { encodePly } from '../../src/engine/splat/ply';
-import { encodeSpzSync } from '../../src/engine/splat/spz';
+import { decodeSpz, encodeSpzSync } from '../../src/engine/splat/spz';
 import { prepareExport } from '../../src/engine/splat/export';
 import type { SplatSet } from '../../src/engine/splat/splatSet';
 import { SH_C0 } from '../../src/engine/splat/constants';
 import { randomEngineGaussians, randomSplatSet } from '../helpers/randomSplats';
-import { sparkDecode } from '../helpers/sparkDecoder';
+import { sparkDecode, type SparkSplats } from '../helpers/sparkDecoder';
 
 interface Tolerances { position: number; logScale: number; opacity: number; color: number }
 
@@ -38,6 +38,37 @@ async function expectSparkReads(set: SplatSet, bytes: Uint8Array, type: 'ply' | 
   expect(minDot).toBeGreaterThan(0.999);
 }
 
+/**
+ * Spark's SH (degrees 1-2) against `expected` (channel-major rest coefficients). Spark's ext format
+ * stores each coefficient's RGB as 8 bits under a shared power-of-two exponent 2^floor(log2 max|v|)
+ * and clamps magnitudes above it, so compare with that clamp applied, within one 8-bit step.
+ */
+function expectSparkSh(decoded: SparkSplats, expected: SplatSet): void {
+  const sh1 = decoded.extra.sh1 as Uint32Array, sh2 = decoded.extra.sh2 as Uint32Array;
+  expect(sh1.length).toBeGreaterThanOrEqual(expected.count * 4);
+  expect(sh2.length).toBeGreaterThanOrEqual(expected.count * 4);
+  let worst = 0;
+  for (let i = 0; i < expected.count; i++) {
+    for (let k = 0; k < 8; k++) {
+      const c = utils.decodeExtRgb(k < 4 ? sh1[i * 4 + k] : sh2[i * 4 + k - 4]);
+      const spark = [c.r, c.g, c.b];
+      const ours = [0, 1, 2].map((ch) => expected.shRest[(i * 3 + ch) * 8 + k]);
+      const maxAbs = Math.max(...ours.map(Math.abs));
+      if (maxAbs === 0) {
+        expect(spark.every((v) => Math.abs(v) < 1e-6)).toBe(true);
+        continue;
+      }
+      const top = 2 ** Math.floor(Math.log2(maxAbs));
+      for (let ch = 0; ch < 3; ch++) {
+        const clamped = Math.sign(ours[ch]) * Math.min(Math.abs(ours[ch]), top);
+        worst = Math.max(worst, Math.abs(spark[ch] - clamped) / (top / 255));
+      }
+    }
+  }
+  console.log(`Spark reads SH: worst difference ${worst.toFixed(2)} of its 8-bit steps`);
+  expect(worst).toBeLessThanOrEqual(1);
+}
+
 // Spark keeps float32 centres, half-float opacity, colour and log-scale, and a 32-bit quaternion.
 const HALF = { logScale: 8 * 2 ** -11, opacity: 2 ** -11, color: 2 * 2 ** -11 };
 
@@ -46,6 +77,12 @@ describe("Spark's own loaders read our files", () => {
 
   it('INRIA PLY: same count, identical positions', async () => {
     await expectSparkReads(set, encodePly(set), 'ply', { position: 0, ...HALF });
+  });
+
+  it('INRIA PLY and SPZ: Spark finds every SH coefficient where we put it (f_rest channel-major, SPZ coefficient-major)', async () => {
+    expectSparkSh(await sparkDecode(encodePly(set), 'ply', 'sh.ply'), set);
+    const spz = encodeSpzSync(set);
+    expectSparkSh(await sparkDecode(spz, 'spz', 'sh.spz'), decodeSpz(spz));
   });
 
   it('SPZ v3: same count, positions within the 12-bit fixed-point step', async () => {
