@@ -8,7 +8,7 @@ import { encodePly } from '../../src/engine/splat/ply';
 import { decodeSpz, encodeSpzSync } from '../../src/engine/splat/spz';
 import { prepareExport } from '../../src/engine/splat/export';
 import type { SplatSet } from '../../src/engine/splat/splatSet';
-import { SH_C0 } from '../../src/engine/splat/constants';
+import { SH_C0 } from '../../src/engine/splat/formatConstants';
 import { randomEngineGaussians, randomSplatSet } from '../helpers/randomSplats';
 import { sparkDecode, type SparkSplats } from '../helpers/sparkDecoder';
 

@@ -15,7 +15,7 @@ import {
   UPSTREAM_EXPORT_OPACITY_THRESHOLD,
   UPSTREAM_EXPORT_SCALE_LOG_EPS,
   UPSTREAM_SH_DEGREE,
-} from './constants';
+} from './formatConstants';
 import { allocateSplatSet, type SplatSet } from './splatSet';
 import { rotateSplatShRest, shRotationForMatrix, type ShRotation } from './shRotation';
 

@@ -16,7 +16,7 @@ import {
   SPZ_MAGIC,
   SPZ_MAX_SH_DEGREE,
   SPZ_V4_HEADER_BYTES,
-} from './constants';
+} from './formatConstants';
 import { readFileBytes } from './fileBytes';
 import { packSpz, spzStreamSizes, unpackSpz, type SpzPackOptions, type SpzPacked } from './spzPack';
 import type { SplatSet } from './splatSet';

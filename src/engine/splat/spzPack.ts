@@ -14,7 +14,7 @@ import {
   SPZ_DEFAULT_SH_REST_BITS,
   SPZ_MAX_SH_DEGREE,
   SPZ_SMALLEST_THREE_MIN_VERSION,
-} from './constants';
+} from './formatConstants';
 import { allocateSplatSet, assertSplatSetShape, shRestPerChannel, type SplatSet } from './splatSet';
 
 /** The packed form: header fields plus one byte stream per attribute, in file order. */
