@@ -19,12 +19,13 @@ function post(reply: HostReply): void {
   else process.send?.(reply);
 }
 
-const createRuntime: RuntimeFactory = async ({ model, cacheDir, provider, onLoadFraction }) => {
+const createRuntime: RuntimeFactory = async ({ model, cacheDir, provider, resourcesDir, onLoadFraction }) => {
   let sessions = 0;
   return createFlashWorldRuntime({
     model,
     cacheDir,
     provider,
+    resourcesDir,
     onLoadProgress: (e) => {
       // One 'session' event per network once it is ready to run.
       if (e.event === 'session') onLoadFraction(++sessions / NETWORKS_TO_LOAD);

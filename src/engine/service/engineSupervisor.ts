@@ -18,6 +18,7 @@ export interface SupervisorOptions {
   cacheDir: string;
   resultsDir: string;
   provider?: 'cpu' | 'cuda';
+  resourcesDir?: string;
   onStatus: (status: EngineStatus) => void;
   onStage: (jobId: string, event: EngineStageEvent) => void;
   /** first restart delay; doubles on each crash within RAPID_CRASH_MS of the last start */
@@ -95,6 +96,7 @@ export class EngineSupervisor {
       cacheDir: this.options.cacheDir,
       resultsDir: this.options.resultsDir,
       provider: this.options.provider,
+      resourcesDir: this.options.resourcesDir,
     });
     this.setStatus({ state: 'starting', loadFraction: 0, pid: proc.pid ?? null });
   }

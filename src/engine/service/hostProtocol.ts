@@ -12,6 +12,8 @@ export const hostInitSchema = z.object({
   cacheDir: z.string(),
   resultsDir: z.string(),
   provider: z.enum(['cpu', 'cuda']).optional(),
+  /** folder holding test-model/ (bundled builds can't find it relative to their own file) */
+  resourcesDir: z.string().optional(),
 });
 
 export const hostRequestSchema = z.discriminatedUnion('type', [

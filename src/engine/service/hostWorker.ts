@@ -11,7 +11,7 @@ import type { GenerationStage } from '../pipeline/generate';
 import { encodePly } from '../splat/ply';
 import { encodeSpz } from '../splat/spz';
 import { gaussianStride, prepareExport } from '../splat/export';
-import { UPSTREAM_SH_DEGREE } from '../splat/constants';
+import { UPSTREAM_SH_DEGREE } from '../splat/formatConstants';
 import { hostRequestSchema, type HostReply } from './hostProtocol';
 import { thumbnailDataUrl } from './thumbnail';
 
@@ -28,6 +28,7 @@ export type RuntimeFactory = (init: {
   model: string;
   cacheDir: string;
   provider?: 'cpu' | 'cuda';
+  resourcesDir?: string;
   onLoadFraction: (fraction: number) => void;
 }) => Promise<HostRuntime>;
 
@@ -105,6 +106,7 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
           model: msg.model,
           cacheDir: msg.cacheDir,
           provider: msg.provider,
+          resourcesDir: msg.resourcesDir,
           onLoadFraction: (fraction) => post({ type: 'loading', fraction: Math.min(1, fraction) }),
         });
         runtime.then(

@@ -28,6 +28,7 @@ export interface StudioServiceOptions {
   /** one engine process per GPU; jobs run one at a time on each */
   engineCount?: number;
   provider?: 'cpu' | 'cuda';
+  resourcesDir?: string;
   shell: Snapshot['shell'];
   restartDelayMs?: number;
 }
@@ -72,6 +73,7 @@ export class StudioService {
         cacheDir: join(options.dataDir, 'graph-cache'),
         resultsDir: this.resultsDir,
         provider: options.provider,
+        resourcesDir: options.resourcesDir,
         restartDelayMs: options.restartDelayMs,
         onStatus: (status) => {
           this.emit({ type: 'engine', status });

@@ -9,7 +9,7 @@ import {
   GAUSSIAN_SH_OFFSET,
   GAUSSIAN_XYZ_OFFSET,
   SH_C0,
-} from '../splat/constants';
+} from '../splat/formatConstants';
 import { CAMERA_STRIDE } from '../../shared/camera/types';
 
 export const THUMBNAIL_WIDTH = 128;
