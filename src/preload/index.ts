@@ -4,13 +4,13 @@
  * bridge) and an event subscription. No ipcRenderer, no Node, nothing else.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { STUDIO_METHOD_NAMES } from '../shared/api/methods';
+import { STUDIO_METHOD_NAME_LIST } from '../shared/api/methodNames';
 
 const IPC_CALL_PREFIX = 'studio:';
 const IPC_EVENT_CHANNEL = 'studio:event';
 
 const calls: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-for (const method of STUDIO_METHOD_NAMES) {
+for (const method of STUDIO_METHOD_NAME_LIST) {
   calls[method] = (...args: unknown[]) => ipcRenderer.invoke(`${IPC_CALL_PREFIX}${method}`, ...args);
 }
 

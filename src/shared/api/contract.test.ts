@@ -4,6 +4,7 @@ import { STUDIO_METHOD_NAMES, studioMethods } from './methods';
 import { errorToInfo, validateCall } from './protocol';
 import { StudioError } from '../errors';
 import { studioEventSchema } from './events';
+import { STUDIO_METHOD_NAME_LIST } from './methodNames';
 
 const request = {
   image_prompt: null,
@@ -62,6 +63,10 @@ describe('call validation', () => {
     } catch (e) {
       expect((e as StudioError).code).toBe('INVALID_MESSAGE');
     }
+  });
+
+  it('the preload\'s plain name list matches the contract', () => {
+    expect([...STUDIO_METHOD_NAME_LIST].sort()).toEqual([...STUDIO_METHOD_NAMES].sort());
   });
 
   it('every method has an argument tuple and a result schema', () => {
