@@ -103,7 +103,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     const transformerConfig: WanTransformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), transformerWeights);
     const transformer = await open(
       'transformer',
-      getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsFingerprint: ckptId, config: transformerConfig, floatType, onEvent: progress('transformer') }),
+      getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsId: ckptId, config: transformerConfig, floatType, onEvent: progress('transformer') }),
     );
 
     const reconWeights = ckpt.source('recon_decoder.');

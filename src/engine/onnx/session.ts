@@ -3,7 +3,7 @@
  * in a Uint16Array (see weights/halfFloat.ts), never bf16.
  */
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { StudioError } from '../../shared/errors';
 import { float32ArrayToHalf, halfArrayToFloat32 } from '../weights/halfFloat';
 import type { ElemType } from './proto';
@@ -72,15 +72,23 @@ function isCudaMissing(error: unknown): boolean {
   );
 }
 
+/** The native addon loads with the first session: building graphs (benchmarks, `--help`) never needs it. */
+let ortModule: Promise<typeof Ort> | undefined;
+function loadOrt(): Promise<typeof Ort> {
+  ortModule ??= import('onnxruntime-node');
+  return ortModule;
+}
+
 export async function createSession(modelPath: string, opts: SessionOptions): Promise<GraphSession> {
-  const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
-    opts.provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 } as ort.InferenceSession.ExecutionProviderConfig] : ['cpu'];
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
+  const ort = await loadOrt();
+  const executionProviders: Ort.InferenceSession.ExecutionProviderConfig[] =
+    opts.provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 } as Ort.InferenceSession.ExecutionProviderConfig] : ['cpu'];
+  const sessionOptions: Ort.InferenceSession.SessionOptions = {
     executionProviders,
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   };
-  let session: ort.InferenceSession;
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelPath, sessionOptions);
   } catch (cause) {
@@ -115,7 +123,7 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
           `Graph ${graphLabel(modelPath)} has no input(s) ${unknown.join(', ')} (its inputs: ${inputNames.join(', ')}). The graph cache may be stale: delete it and retry.`,
         );
       }
-      const ortFeeds: Record<string, ort.Tensor> = {};
+      const ortFeeds: Record<string, Ort.Tensor> = {};
       for (const name of inputNames) {
         const t = feeds[name];
         if (!t) {
@@ -126,7 +134,7 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
         }
         ortFeeds[name] = new ort.Tensor(t.dtype, t.data as never, t.shape);
       }
-      let results: ort.InferenceSession.OnnxValueMapType;
+      let results: Ort.InferenceSession.OnnxValueMapType;
       try {
         results = await session.run(ortFeeds);
       } catch (cause) {
@@ -142,7 +150,7 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
       }
       const out: Record<string, HostTensor> = {};
       for (const name of outputNames) {
-        const t = results[name] as ort.Tensor;
+        const t = results[name] as Ort.Tensor;
         out[name] = { dtype: t.type as ElemType, shape: [...t.dims], data: t.data as HostTensor['data'] };
       }
       return out;
