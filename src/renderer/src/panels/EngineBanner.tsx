@@ -8,7 +8,7 @@ export function EngineBanner() {
   if (!engine) return null;
   const crash = engine.lastCrash;
   return (
-    <div className={`banner ${engine.state}`} data-testid="engine-banner" data-state={engine.state} title={engine.pid ? `engine pid ${engine.pid}` : undefined}>
+    <div className={`banner ${engine.state}`} data-testid="engine-banner" data-state={engine.state} title={engine.pid ? `engine pid ${engine.pid}` : undefined} data-pid={engine.pid ?? undefined}>
       <span data-testid="engine-state">
         Engine: {engine.state}
         {engine.state === 'loading' ? ` (${Math.round(engine.loadFraction * 100)} %)` : ''}

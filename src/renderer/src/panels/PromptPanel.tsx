@@ -111,7 +111,7 @@ export function PromptPanel() {
           Seed
           <input data-testid="seed" type="number" value={draft.seed} min={0} onChange={(e) => setDraft({ seed: num(e.target.value) })} />
         </label>
-        <Button title="New random seed" onClick={() => setDraft({ seed: Math.floor(Math.random() * 2 ** 31) })}>🎲</Button>
+        <Button title="New random seed" onClick={() => setDraft({ seed: Math.floor(Math.random() * 2 ** 31) })}>Random</Button>
       </div>
       {problems.imageIndex && <p className="problem">{problems.imageIndex}</p>}
       {problems.seed && <p className="problem">{problems.seed}</p>}

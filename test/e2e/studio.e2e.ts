@@ -1,0 +1,153 @@
+/**
+ * The real UI in headless Chromium against serve mode and the real engine (test model):
+ * import a request → cameras appear → two jobs → progress advances → cancel one → the other's
+ * splats render → export PLY and SPZ → save, reload, reopen → all back. Then the engine is
+ * killed mid-job: the UI reports it, the engine returns, the next job runs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import type { Browser, Page } from 'playwright-core';
+import { decodePly } from '../../src/engine/splat/ply';
+import { decodeSpz } from '../../src/engine/splat/spz';
+import { launchChromium, REPO, rendererBuilt, startServe, type ServeHandle } from './serveHarness';
+
+const BACKGROUND = [0x1b, 0x1d, 0x22];
+const SHOTS = process.env.E2E_SCREENSHOTS_DIR ?? null;
+
+let serve: ServeHandle;
+let browser: Browser;
+let page: Page;
+
+/** Pixels of the viewer canvas that differ clearly from the background colour. */
+async function foregroundPixels(p: Page): Promise<{ count: number; total: number }> {
+  const png = PNG.sync.read(await p.locator('[data-testid=viewer] canvas').screenshot());
+  let count = 0;
+  for (let i = 0; i < png.width * png.height; i++) {
+    const d = Math.abs(png.data[i * 4] - BACKGROUND[0]) + Math.abs(png.data[i * 4 + 1] - BACKGROUND[1]) + Math.abs(png.data[i * 4 + 2] - BACKGROUND[2]);
+    if (d > 30) count++;
+  }
+  return { count, total: png.width * png.height };
+}
+
+async function chooseFile(p: Page, button: string, path: string): Promise<void> {
+  const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.click(button)]);
+  await chooser.setFiles(path);
+}
+
+const jobs = (p: Page) => p.locator('[data-testid=job]');
+const shot = async (p: Page, name: string) => SHOTS && (await p.screenshot({ path: join(SHOTS, name) }));
+
+describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, headless Chromium)', () => {
+  beforeAll(async () => {
+    serve = await startServe();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    page.on('pageerror', (e) => console.log('page error:', e.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('import → generate two → cancel one → splats render → export → save, reload, reopen', async () => {
+    await page.goto(serve.url);
+    await page.waitForSelector('[data-testid=start-screen] [data-testid=example]');
+    await shot(page, 'start-screen.png');
+
+    // Import upstream's request JSON: the trajectory's cameras appear.
+    await chooseFile(page, 'text=Import request JSON…', join(REPO, 'examples/harbor_dusk.json'));
+    await expect.poll(() => page.textContent('[data-testid=camera-count]')).toBe('5 cameras');
+    expect(await page.textContent('[data-testid=trajectory-summary]')).toContain('5 cameras, resampled to 4 frames');
+    const framesBefore = await foregroundPixels(page);
+    expect(framesBefore.count).toBeGreaterThan(50); // the camera frusta are drawn
+    // The JSON names its image by path; the browser asks for it.
+    await chooseFile(page, 'text=Choose image…', join(REPO, 'examples/harbor.png'));
+    await page.waitForSelector('[data-testid=crop-frame]');
+
+    // Two jobs, different seeds.
+    await page.fill('[data-testid=seed]', '11');
+    await page.click('[data-testid=generate]');
+    await page.fill('[data-testid=seed]', '12');
+    await page.click('[data-testid=generate]');
+    await expect.poll(() => jobs(page).count()).toBe(2);
+
+    // Progress bars advance on the running job.
+    const first = jobs(page).nth(0);
+    const seen = new Set<string>();
+    const deadline = Date.now() + 60_000;
+    while (seen.size < 3 && Date.now() < deadline) {
+      const f = await first.locator('[data-testid=progress-overall]').getAttribute('data-fraction', { timeout: 200 }).catch(() => null);
+      if (f) seen.add(f);
+      if ((await first.getAttribute('data-status')) === 'done') break;
+      await page.waitForTimeout(40);
+    }
+    const fractions = [...seen].map(Number);
+    expect(fractions.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...fractions)).toBeGreaterThan(Math.min(...fractions));
+    await shot(page, 'queue-progress.png');
+
+    // Cancel the second job (still queued or running); the first finishes.
+    const second = jobs(page).nth(1);
+    await second.locator('[data-testid=cancel]').click();
+    await expect.poll(() => second.getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
+    await expect.poll(() => first.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+
+    // Its splats show in the viewer.
+    await first.click();
+    await expect.poll(() => page.textContent('[data-testid=splat-count]'), { timeout: 30_000 }).toMatch(/^[\d,]+ splats$/);
+    const shown = Number((await page.textContent('[data-testid=splat-count]'))!.replace(/\D/g, ''));
+    expect(shown).toBeGreaterThan(0);
+    await page.waitForTimeout(1500);
+    const withSplats = await foregroundPixels(page);
+    expect(withSplats.count - framesBefore.count).toBeGreaterThan(withSplats.total * 0.02);
+    await shot(page, 'result-viewer.png');
+
+    // Export PLY and SPZ (downloads in serve mode) and read them back.
+    for (const format of ['ply', 'spz'] as const) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=export-${format}]`)]);
+      const bytes = new Uint8Array(readFileSync((await download.path())!));
+      const set = format === 'ply' ? decodePly(bytes) : decodeSpz(bytes);
+      expect(download.suggestedFilename().endsWith(`.${format}`)).toBe(true);
+      expect(set.count).toBe(shown);
+    }
+
+    // Save, reload the page, reopen from the recent list.
+    await page.fill('[data-testid=project-name]', 'E2E harbor');
+    await page.click('[data-testid=save-project]');
+    await page.waitForSelector('[data-testid=notice-info] >> text=Project saved');
+    await page.reload();
+    await page.click('[data-testid=recent] >> text=E2E harbor');
+    await expect.poll(() => jobs(page).count()).toBe(2);
+    expect(await jobs(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['done', 'cancelled']);
+    expect(await page.inputValue('[data-testid=project-name]')).toBe('E2E harbor');
+    expect(await page.inputValue('[data-testid=text-prompt]')).toBe('A quiet harbor town at dusk');
+    expect(await page.textContent('[data-testid=camera-count]')).toBe('5 cameras');
+    await page.waitForSelector('[data-testid=crop-frame]');
+    await expect.poll(() => page.textContent('[data-testid=splat-count]'), { timeout: 30_000 }).toBe(`${shown.toLocaleString('en-US')} splats`);
+  }, 300_000);
+
+  it('killing the engine mid-job: the UI reports it, the engine comes back, the next job runs', async () => {
+    const before = await jobs(page).count();
+    await page.fill('[data-testid=seed]', '21');
+    await page.click('[data-testid=generate]');
+    await page.fill('[data-testid=seed]', '22');
+    await page.click('[data-testid=generate]');
+    const victim = jobs(page).nth(before);
+    const next = jobs(page).nth(before + 1);
+    await expect.poll(() => victim.getAttribute('data-status'), { timeout: 60_000 }).toBe('running');
+    const pid = Number(await page.getAttribute('[data-testid=engine-banner]', 'data-pid'));
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    await expect.poll(() => victim.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
+    expect(await victim.locator('[data-testid=job-error]').textContent()).toMatch(/engine process was killed \(SIGKILL\)/);
+    expect(await page.textContent('[data-testid=engine-crash]')).toMatch(/SIGKILL/);
+    await shot(page, 'engine-crash.png');
+    await expect.poll(() => next.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+    expect(await page.textContent('[data-testid=engine-state]')).toMatch(/restarted 1×/);
+    const newPid = Number(await page.getAttribute('[data-testid=engine-banner]', 'data-pid'));
+    expect(newPid).not.toBe(pid);
+  }, 300_000);
+});
