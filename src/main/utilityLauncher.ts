@@ -3,8 +3,12 @@ import { utilityProcess } from 'electron';
 import { TailBuffer, type EngineLauncher } from '../engine/service/engineProcess';
 
 export function utilityProcessLauncher(entry: string): EngineLauncher {
-  return () => {
-    const child = utilityProcess.fork(entry, [], { serviceName: 'FlashWorld engine', stdio: ['ignore', 'inherit', 'pipe'] });
+  return (gpuIndex) => {
+    const child = utilityProcess.fork(entry, [], {
+      serviceName: `FlashWorld engine ${gpuIndex}`,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, CUDA_VISIBLE_DEVICES: process.env.CUDA_VISIBLE_DEVICES ?? String(gpuIndex) },
+    });
     const tail = new TailBuffer();
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {

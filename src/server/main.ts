@@ -21,6 +21,8 @@ const { values } = parseArgs({
     examples: { type: 'string', default: join(repoRoot, 'examples') },
     token: { type: 'string' },
     provider: { type: 'string', default: 'cpu' },
+    /** one engine process per GPU; jobs run one at a time on each */
+    gpus: { type: 'string', default: '1' },
   },
 });
 
@@ -33,8 +35,9 @@ const service = new StudioService({
   examplesDir: resolve(values.examples!),
   shell: 'serve',
   provider: values.provider === 'cuda' ? 'cuda' : 'cpu',
+  engineCount: Math.max(1, Number(values.gpus) || 1),
   // The engine runs the TypeScript sources through tsx, like this process.
-  launcher: childProcessLauncher({ entry: join(repoRoot, 'src/engine/host.ts'), execArgv: ['--import', 'tsx'], echoStderr: true }),
+  launcher: childProcessLauncher({ entry: join(repoRoot, 'src/engine/host.ts'), execArgv: ['--import', 'tsx'], echoStderr: true, pinGpu: Number(values.gpus) > 1 }),
 });
 await service.start();
 const server = await startStudioServer({ service, rendererDir: resolve(values.renderer!), projectsDir, port: Number(values.port), token: values.token });

@@ -21,7 +21,8 @@ export interface EngineProcess {
   stderrTail(): string;
 }
 
-export type EngineLauncher = () => EngineProcess;
+/** `gpuIndex`: which GPU this engine owns (one engine process per GPU). */
+export type EngineLauncher = (gpuIndex: number) => EngineProcess;
 
 const STDERR_KEEP_CHARS = 4000;
 
@@ -43,13 +44,18 @@ export interface ChildLauncherOptions {
   env?: NodeJS.ProcessEnv;
   /** also copy the engine's stderr to ours (serve mode logs) */
   echoStderr?: boolean;
+  /** set CUDA_VISIBLE_DEVICES to the engine's GPU index (several GPUs, one engine each) */
+  pinGpu?: boolean;
 }
 
 export function childProcessLauncher(options: ChildLauncherOptions): EngineLauncher {
-  return () => {
+  return (gpuIndex) => {
+    const env = { ...(options.env ?? process.env) };
+    // Each engine sees only its own GPU (as device 0), so the runtime needs no device option.
+    if (options.pinGpu) env.CUDA_VISIBLE_DEVICES = String(gpuIndex);
     const child: ChildProcess = fork(options.entry, [], {
       execArgv: options.execArgv ?? [],
-      env: options.env ?? process.env,
+      env,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

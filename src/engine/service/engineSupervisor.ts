@@ -14,6 +14,7 @@ export type EngineDone = Extract<HostReply, { type: 'done' }>;
 
 export interface SupervisorOptions {
   launcher: EngineLauncher;
+  gpuIndex?: number;
   model: string;
   cacheDir: string;
   resultsDir: string;
@@ -86,7 +87,7 @@ export class EngineSupervisor {
     if (this.process || this.stopped) return;
     this.startedAt = Date.now();
     // Process first, status after: a status listener may hand us a job right away.
-    const proc = this.options.launcher();
+    const proc = this.options.launcher(this.options.gpuIndex ?? 0);
     this.process = proc;
     proc.onMessage((raw) => this.handleMessage(proc, raw));
     proc.onExit((exit) => this.handleExit(proc, exit));

@@ -25,10 +25,10 @@ const settings = (seed: number): JobSettings => ({
 const services: StudioService[] = [];
 afterEach(() => services.splice(0).forEach((s) => s.stop()));
 
-async function setup(stepDelayMs = 5) {
+async function setup(stepDelayMs = 5, engineCount = 1) {
   const { launcher, control } = fakeEngineLauncher({ stepDelayMs });
   const dataDir = mkdtempSync(join(tmpdir(), 'fw-service-'));
-  const service = new StudioService({ dataDir, examplesDir: resolve('examples'), launcher, shell: 'serve', restartDelayMs: 10 });
+  const service = new StudioService({ dataDir, examplesDir: resolve('examples'), launcher, shell: 'serve', restartDelayMs: 10, engineCount });
   services.push(service);
   const events: StudioEvent[] = [];
   service.subscribe((e) => events.push(e));
@@ -54,7 +54,7 @@ function waitFor(service: StudioService, predicate: (jobs: Job[]) => boolean, ti
 
 describe('studio service with a fake engine', () => {
   it('runs queued jobs one at a time with progress, and serves their PLY and SPZ', async () => {
-    const { service, events } = await setup();
+    const { service, events } = await setup(25);
     const a = service.enqueue(settings(1));
     const b = service.enqueue(settings(2));
     const jobs = await waitFor(service, (js) => js.every((j) => j.status === 'done'));
@@ -97,6 +97,16 @@ describe('studio service with a fake engine', () => {
     const crashed = events.find((e) => e.type === 'engine' && e.status.state === 'crashed');
     expect(crashed && crashed.type === 'engine' && crashed.status.lastCrash?.jobId).toBe(a.id);
     expect((await service.getSnapshot()).engine.restarts).toBe(1);
+  });
+
+  it('with two GPUs, two jobs run at once and never more', async () => {
+    const { service, control } = await setup(10, 2);
+    let maxRunning = 0;
+    service.subscribe(() => void service.getSnapshot().then((s) => (maxRunning = Math.max(maxRunning, s.jobs.filter((j) => j.status === 'running').length))));
+    for (let i = 0; i < 4; i++) service.enqueue(settings(i));
+    await waitFor(service, (js) => js.every((j) => j.status === 'done'));
+    expect(maxRunning).toBe(2);
+    expect(control.launches).toBe(2);
   });
 
   it('rejects unavailable models and invalid requests before queueing', async () => {

@@ -69,6 +69,7 @@ export class StudioService {
       const engine: Engine = { supervisor: null as unknown as EngineSupervisor, tracker: null, jobId: null, lastProgressAt: 0 };
       engine.supervisor = new EngineSupervisor({
         launcher: options.launcher,
+        gpuIndex: i,
         model: 'test',
         cacheDir: join(options.dataDir, 'graph-cache'),
         resultsDir: this.resultsDir,
