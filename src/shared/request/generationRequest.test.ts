@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGenerationRequestText, toRequestJson, validateGenerationRequest } from './generationRequest';
+import { parseGenerationRequestText, toRequestJson, validateGenerationRequest, withResolution } from './generationRequest';
 
 const cam = (z: number) => ({ quaternion: [1, 0, 0, 0], position: [0, 0, z], fx: 352, fy: 352, cx: 352, cy: 240 });
 const base = { text_prompt: 'a harbor', cameras: [cam(0), cam(-1)], resolution: [24, 480, 704], image_index: 0 };
@@ -37,5 +37,18 @@ describe('generation request validation', () => {
 
   it('says malformed JSON is malformed, including NaN', () => {
     expect(() => parseGenerationRequestText('{"cameras": [NaN]}', 'x.json')).toThrow(/x\.json is not valid JSON.*NaN/);
+  });
+});
+
+describe('withResolution', () => {
+  it('scales pixel intrinsics with the frame and keeps everything else', () => {
+    const r = withResolution(validateGenerationRequest(base), [4, 64, 96]);
+    expect([r.nFrame, r.height, r.width]).toEqual([4, 64, 96]);
+    expect(r.cameras[0]).toMatchObject({ fx: 352 * 96 / 704, cx: 48, fy: 352 * 64 / 480, cy: 32 });
+    expect(r.textPrompt).toBe('a harbor');
+  });
+
+  it('rejects a frame count that leaves image_index outside', () => {
+    expect(() => withResolution(validateGenerationRequest({ ...base, image_index: 5 }), [4, 64, 96])).toThrow(/image_index 5 is outside the 4 frames/);
   });
 });

@@ -140,3 +140,19 @@ export function toRequestJson(r: GenerationRequest): GenerationRequestJson {
     image_index: r.imageIndex,
   };
 }
+
+/**
+ * The same request at another resolution: pixel intrinsics scale with the frame (fx, cx by the width
+ * ratio; fy, cy by the height ratio), so the cameras see the same view. For quick previews and tests.
+ */
+export function withResolution(r: GenerationRequest, [nFrame, height, width]: [number, number, number]): GenerationRequest {
+  const sx = width / r.width, sy = height / r.height;
+  return validateGenerationRequest(
+    {
+      ...toRequestJson(r),
+      resolution: [nFrame, height, width],
+      cameras: r.cameras.map((c) => ({ ...c, fx: c.fx * sx, cx: c.cx * sx, fy: c.fy * sy, cy: c.cy * sy })),
+    },
+    `the request at ${nFrame}×${height}×${width}`,
+  );
+}
