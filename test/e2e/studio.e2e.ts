@@ -112,7 +112,19 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
       const set = format === 'ply' ? decodePly(bytes) : decodeSpz(bytes);
       expect(download.suggestedFilename().endsWith(`.${format}`)).toBe(true);
       expect(set.count).toBe(shown);
+      // Any PLY/SPZ from disk opens in the viewer too.
+      const file = join(serve.dataDir, `opened.${format}`);
+      await download.saveAs(file);
+      await chooseFile(page, '[data-testid=open-splat]', file);
+      await expect.poll(() => page.textContent('[data-testid=viewer-source]')).toBe(`opened.${format}`);
+      await expect.poll(() => page.textContent('[data-testid=splat-count]'), { timeout: 30_000 }).toBe(`${shown.toLocaleString('en-US')} splats`);
     }
+    // Upstream's request JSON out: what was imported, with the image inlined.
+    const [requestDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-request]')]);
+    const exported = JSON.parse(readFileSync((await requestDownload.path())!, 'utf8'));
+    expect(exported.cameras).toHaveLength(5);
+    expect(exported.resolution).toEqual([4, 64, 96]);
+    expect(exported.image_prompt).toMatch(/^data:image\/png;base64,/);
 
     // Save, reload the page, reopen from the recent list.
     await page.fill('[data-testid=project-name]', 'E2E harbor');

@@ -1,8 +1,9 @@
 /** Project and export actions; every disabled one says why. Labels say "Download" in serve mode. */
 import { useStudio } from '../state/store';
-import { exportSelected, importRequest, newProject, openProject, openSplatFile, renameProject, runMenuCommand, saveProject } from '../state/actions';
+import { exportRequest, exportSelected, importRequest, newProject, openProject, openSplatFile, renameProject, runMenuCommand, saveProject } from '../state/actions';
 import type { ExportFormat } from '../../../shared/api/methods';
 import { Button } from './Button';
+import { promptProblems } from '../state/promptSlice';
 
 const FORMAT_LABELS: Record<ExportFormat, string> = { ply: 'PLY', spz: 'SPZ', trajectory: 'Trajectory', mp4: 'MP4' };
 
@@ -13,6 +14,9 @@ export function Toolbar() {
   const formats = useStudio((s) => s.exportFormats);
   const selectedJob = useStudio((s) => s.jobs.find((j) => j.id === s.selectedJobId) ?? null);
   const verb = shell === 'serve' ? 'Download' : 'Export';
+  const draft = useStudio((s) => s.draft);
+  const models = useStudio((s) => s.models);
+  const requestReason = Object.values(promptProblems(draft, models))[0] ?? null;
 
   const exportReason = (format: ExportFormat): string | null => {
     const f = formats.find((x) => x.format === format);
@@ -34,6 +38,7 @@ export function Toolbar() {
       <Button onClick={() => void saveProject(true)}>Save as…</Button>
       <span className="sep" />
       <Button data-testid="import-request" onClick={() => void importRequest()}>Import request…</Button>
+      <Button data-testid="export-request" onClick={() => void exportRequest()} disabledReason={requestReason}>{verb} request…</Button>
       <Button data-testid="open-splat" onClick={() => void openSplatFile()}>Open PLY/SPZ…</Button>
       <span className="sep" />
       {(Object.keys(FORMAT_LABELS) as ExportFormat[]).map((f) => (
