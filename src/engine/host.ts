@@ -6,6 +6,7 @@
 import { createFlashWorldRuntime } from './runtime';
 import { createHostWorker, NETWORKS_TO_LOAD, type RuntimeFactory } from './service/hostWorker';
 import type { HostReply } from './service/hostProtocol';
+import { writeTrajectoryVideo } from './splat/video';
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -33,7 +34,7 @@ const createRuntime: RuntimeFactory = async ({ model, cacheDir, provider, resour
   });
 };
 
-const handle = createHostWorker(post, createRuntime);
+const handle = createHostWorker(post, createRuntime, (path, gaussians, cameras, size) => writeTrajectoryVideo(path, gaussians, cameras, size));
 if (parentPort) parentPort.on('message', (e) => handle(e.data));
 else process.on('message', handle);
 // A child process without a parent has nothing to serve.

@@ -1,7 +1,7 @@
 /**
  * The real UI in headless Chromium against serve mode and the real engine (test model):
  * import a request → cameras appear → two jobs → progress advances → cancel one → the other's
- * splats render → export PLY and SPZ → save, reload, reopen → all back. Then the engine is
+ * splats render → export PLY, SPZ, MP4 and the request → open PLY/SPZ from disk → save, reload, reopen → all back. Then the engine is
  * killed mid-job: the UI reports it, the engine returns, the next job runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,12 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
       await expect.poll(() => page.textContent('[data-testid=viewer-source]')).toBe(`opened.${format}`);
       await expect.poll(() => page.textContent('[data-testid=splat-count]'), { timeout: 30_000 }).toBe(`${shown.toLocaleString('en-US')} splats`);
     }
+    // MP4 along the trajectory, rendered by the engine that made the scene.
+    await first.click();
+    const [video] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click('[data-testid=export-mp4]')]);
+    const mp4 = readFileSync((await video.path())!);
+    expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(mp4.byteLength).toBeGreaterThan(1000);
     // Upstream's request JSON out: what was imported, with the image inlined.
     const [requestDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-request]')]);
     const exported = JSON.parse(readFileSync((await requestDownload.path())!, 'utf8'));

@@ -7,6 +7,7 @@ import { createHostWorker, type HostRuntime } from '../../src/engine/service/hos
 import type { EngineExit, EngineLauncher, EngineProcess } from '../../src/engine/service/engineProcess';
 import type { HostRequest } from '../../src/engine/service/hostProtocol';
 import { StudioError } from '../../src/shared/errors';
+import { writeFile } from 'node:fs/promises';
 
 export interface FakeEngineControl {
   launches: number;
@@ -66,6 +67,8 @@ export function fakeEngineLauncher(partial: Partial<FakeEngineControl> = {}): { 
         await new Promise((r) => setTimeout(r, control.stepDelayMs));
         return fakeRuntime(control);
       },
+      // A stand-in MP4: the bytes name the scene so tests can tell videos apart.
+      async (path, gaussians) => writeFile(path, `fake mp4 of ${gaussians.length / 38} splats`),
     );
     const crash = (exit: EngineExit = { code: null, signal: 'SIGKILL' }) => {
       if (!alive) return;

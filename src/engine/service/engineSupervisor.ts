@@ -45,6 +45,8 @@ export function describeExit(exit: EngineExit, stderrTail: string): string {
 export class EngineSupervisor {
   private process: EngineProcess | null = null;
   private running: RunningJob | null = null;
+  private readonly videoTasks = new Map<number, { resolve: (path: string) => void; reject: (error: StudioError) => void }>();
+  private nextTaskId = 1;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private restartDelayMs: number;
   private startedAt = 0;
@@ -125,6 +127,14 @@ export class EngineSupervisor {
       case 'stage':
         if (this.running?.jobId === msg.jobId) this.options.onStage(msg.jobId, msg.event);
         break;
+      case 'videoDone':
+      case 'videoFailed': {
+        const task = this.videoTasks.get(msg.taskId);
+        this.videoTasks.delete(msg.taskId);
+        if (msg.type === 'videoDone') task?.resolve(msg.path);
+        else task?.reject(new StudioError(msg.code as StudioError['code'], msg.message));
+        break;
+      }
       case 'done':
       case 'failed': {
         const job = this.running;
@@ -161,6 +171,8 @@ export class EngineSupervisor {
       lastCrash: { reason, at: Date.now(), jobId: job?.jobId ?? null },
     });
     job?.reject(new StudioError(code as StudioError['code'], `${reason}. The engine restarts by itself; retry the job.`));
+    for (const task of this.videoTasks.values()) task.reject(new StudioError(code as StudioError['code'], `${reason}. The video was not written.`));
+    this.videoTasks.clear();
     if (this.stopped) return;
     const delay = this.restartDelayMs;
     if (Date.now() - this.startedAt < RAPID_CRASH_MS) this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
@@ -181,6 +193,16 @@ export class EngineSupervisor {
       this.running = { jobId, resolve, reject };
       if (this.isLoaded()) this.setStatus({ state: 'busy' });
       this.process!.send({ type: 'generate', jobId, request, seed });
+    });
+  }
+
+  /** Asks the engine for an MP4 of a job it ran; resolves with the written path. */
+  renderVideo(jobId: string, path: string): Promise<string> {
+    if (!this.process) return Promise.reject(new StudioError('ENGINE_CRASHED', 'The engine is not running; try again when it is ready.'));
+    const taskId = this.nextTaskId++;
+    return new Promise<string>((resolve, reject) => {
+      this.videoTasks.set(taskId, { resolve, reject });
+      this.process!.send({ type: 'video', taskId, jobId, path });
     });
   }
 

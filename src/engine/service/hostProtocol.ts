@@ -25,6 +25,8 @@ export const hostRequestSchema = z.discriminatedUnion('type', [
     seed: z.number().int(),
   }),
   z.object({ type: z.literal('cancel'), jobId: z.string() }),
+  /** MP4 along a finished job's trajectory, rendered from the scene the host still holds */
+  z.object({ type: z.literal('video'), taskId: z.number().int(), jobId: z.string(), path: z.string() }),
 ]);
 export type HostRequest = z.infer<typeof hostRequestSchema>;
 
@@ -55,5 +57,7 @@ export const hostReplySchema = z.discriminatedUnion('type', [
     thumbnail: z.string().nullable(),
   }),
   z.object({ type: z.literal('failed'), jobId: z.string(), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('videoDone'), taskId: z.number().int(), path: z.string() }),
+  z.object({ type: z.literal('videoFailed'), taskId: z.number().int(), code: z.string(), message: z.string() }),
 ]);
 export type HostReply = z.infer<typeof hostReplySchema>;

@@ -15,6 +15,12 @@ import { UPSTREAM_SH_DEGREE } from '../splat/formatConstants';
 import { hostRequestSchema, type HostReply } from './hostProtocol';
 import { thumbnailDataUrl } from './thumbnail';
 
+/** Renders an MP4 of engine output along its normalised cameras (src/engine/splat/video.ts). */
+export type VideoWriter = (path: string, gaussians: Float32Array, cameras: Float32Array, size: { width: number; height: number }) => Promise<unknown>;
+
+/** Scenes kept in memory for MP4 export: a 24×480×704 scene is ~600 MB, so only the latest few. */
+export const SCENES_KEPT_FOR_VIDEO = 2;
+
 /** What the host needs of the runtime (src/engine/runtime.ts `FlashWorldRuntime`). */
 export interface HostRuntime {
   info: { label: string; randomWeights: boolean };
@@ -46,13 +52,29 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   await rename(tmp, path);
 }
 
-export function createHostWorker(post: (reply: HostReply) => void, createRuntime: RuntimeFactory) {
+export function createHostWorker(post: (reply: HostReply) => void, createRuntime: RuntimeFactory, writeVideo?: VideoWriter) {
   let runtime: Promise<HostRuntime> | null = null;
   let resultsDir = '';
   const aborts = new Map<string, AbortController>();
   // One job at a time: the GPU (or the CPU EP's thread pool) is the bottleneck; a second job
   // would only slow the first.
   let chain: Promise<void> = Promise.resolve();
+  const scenes = new Map<string, { gaussians: Float32Array; cameras: Float32Array; width: number; height: number }>();
+
+  async function video(taskId: number, jobId: string, path: string): Promise<void> {
+    try {
+      const scene = scenes.get(jobId);
+      if (!writeVideo) throw new StudioError('UNSUPPORTED_FILE', 'This engine was started without video support.');
+      if (!scene) {
+        throw new StudioError('NOT_FOUND', 'The engine no longer holds this scene (it keeps the latest few; it may also have restarted or the project was reopened). Duplicate the job and generate it again to export a video.');
+      }
+      await writeVideo(path, scene.gaussians, scene.cameras, { width: scene.width, height: scene.height });
+      post({ type: 'videoDone', taskId, path });
+    } catch (error) {
+      const e = error instanceof StudioError ? error : new StudioError('IO_FAILED', `The video could not be written: ${(error as Error)?.message ?? error}`);
+      post({ type: 'videoFailed', taskId, code: e.code, message: e.message });
+    }
+  }
 
   async function generate(jobId: string, requestJson: unknown, seed: number): Promise<void> {
     const abort = new AbortController();
@@ -79,6 +101,9 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
       await writeAtomic(files.ply, encodePly(set));
       await writeAtomic(files.spz, await encodeSpz(set));
       const thumbnail = thumbnailDataUrl(scene.gaussians, gaussianStride(UPSTREAM_SH_DEGREE), scene.cameras, request.height, request.width);
+      scenes.delete(jobId);
+      scenes.set(jobId, { gaussians: scene.gaussians, cameras: scene.cameras, width: request.width, height: request.height });
+      while (scenes.size > SCENES_KEPT_FOR_VIDEO) scenes.delete(scenes.keys().next().value as string);
       const timingsMs = { ...scene.timingsMs, export: performance.now() - exportStart, total: performance.now() - started };
       post({ type: 'stage', jobId, event: { stage: 'done' } });
       post({ type: 'done', jobId, splatCount: set.count, timingsMs, files, thumbnail });
@@ -127,6 +152,9 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
         break;
       case 'cancel':
         aborts.get(msg.jobId)?.abort();
+        break;
+      case 'video':
+        chain = chain.then(() => video(msg.taskId, msg.jobId, msg.path));
         break;
     }
   };

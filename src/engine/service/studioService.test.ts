@@ -109,6 +109,20 @@ describe('studio service with a fake engine', () => {
     expect(control.launches).toBe(2);
   });
 
+  it('MP4 export asks the engine that ran the job; a reopened project says why it cannot', async () => {
+    const { service, dataDir } = await setup();
+    const a = service.enqueue(settings(4));
+    await waitFor(service, (js) => js.every((j) => j.status === 'done'));
+    const mp4 = await service.getExportBytes(a.id, 'mp4');
+    expect(mp4.fileName.endsWith('.mp4')).toBe(true);
+    expect(new TextDecoder().decode(mp4.bytes)).toBe('fake mp4 of 200 splats');
+    const document: ProjectDocument = { name: 'V', selectedJobId: null, prompt: { imageDataUrl: null, imageName: null, text: 't', imageIndex: 0, frames: 4, height: 64, width: 96, seed: 3, model: 'test', cameras: [] } };
+    const { path } = await service.saveProjectTo(join(dataDir, 'v'), document);
+    service.removeJob(a.id);
+    await service.openProject({ path });
+    await expect(service.getExportBytes(a.id, 'mp4')).rejects.toThrow(/generate it again/);
+  });
+
   it('rejects unavailable models and invalid requests before queueing', async () => {
     const { service } = await setup();
     expect(() => service.enqueue({ ...settings(1), model: 'hub' })).toThrow(/not downloaded/);

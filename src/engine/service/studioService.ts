@@ -20,6 +20,7 @@ import { EngineSupervisor } from './engineSupervisor';
 import type { EngineLauncher } from './engineProcess';
 import { packProject, unpackProject, writeFileAtomic, type ProjectResultBytes } from './projectFile';
 import { imageFileToDataUrl } from './imageFiles';
+import { spawnSync } from 'node:child_process';
 
 export interface StudioServiceOptions {
   dataDir: string;
@@ -31,6 +32,19 @@ export interface StudioServiceOptions {
   resourcesDir?: string;
   shell: Snapshot['shell'];
   restartDelayMs?: number;
+  /** false: never offer MP4 (tests of other parts); default: offered when ffmpeg runs */
+  videoAvailable?: boolean;
+}
+
+/**
+ * Same lookup as splat/video.ts `findFfmpeg` ($FFMPEG_PATH, then the PATH), probed here so the
+ * Electron main process never loads the rasterizer (and its GPU addon) just to ask.
+ */
+function ffmpegProblem(): string | null {
+  const candidate = process.env.FFMPEG_PATH ?? 'ffmpeg';
+  const probe = spawnSync(candidate, ['-version'], { stdio: 'ignore' });
+  if (!probe.error && probe.status === 0) return null;
+  return `MP4 export needs ffmpeg, and "${candidate}" could not be run. Install ffmpeg or set FFMPEG_PATH, then restart the studio.`;
 }
 
 const MODELS: ModelInfo[] = [
@@ -59,12 +73,16 @@ export class StudioService {
   private readonly queue: JobQueue;
   private readonly engines: Engine[] = [];
   private readonly results = new Map<string, { ply: string; spz: string }>();
+  /** which engine ran a job: only that process holds the scene for MP4 export */
+  private readonly ranOn = new Map<string, Engine>();
+  private readonly ffmpegProblem: string | null;
   private eta = new EtaModel();
   private readonly resultsDir: string;
 
   constructor(private readonly options: StudioServiceOptions) {
     this.resultsDir = join(options.dataDir, 'results');
     this.queue = new JobQueue((change) => this.emit(change));
+    this.ffmpegProblem = options.videoAvailable === false ? 'Video export is switched off for this backend.' : ffmpegProblem();
     for (let i = 0; i < (options.engineCount ?? 1); i++) {
       const engine: Engine = { supervisor: null as unknown as EngineSupervisor, tracker: null, jobId: null, lastProgressAt: 0 };
       engine.supervisor = new EngineSupervisor({
@@ -134,7 +152,7 @@ export class StudioService {
         { format: 'ply', available: true, reason: null },
         { format: 'spz', available: true, reason: null },
         { format: 'trajectory', available: true, reason: null },
-        { format: 'mp4', available: false, reason: 'Video export is not built yet (it needs the preview renderer in the engine).' },
+        { format: 'mp4', available: this.ffmpegProblem === null, reason: this.ffmpegProblem },
       ],
     };
   }
@@ -164,6 +182,8 @@ export class StudioService {
 
   removeJob(id: string): void {
     this.queue.remove(id);
+    this.ranOn.delete(id);
+    void rm(join(this.resultsDir, `${id}.mp4`), { force: true });
     const files = this.results.get(id);
     this.results.delete(id);
     if (files) void Promise.all([rm(files.ply, { force: true }), rm(files.spz, { force: true })]);
@@ -193,6 +213,7 @@ export class StudioService {
     try {
       const done = await engine.supervisor.run(job.id, job.settings.request, job.settings.seed);
       this.results.set(job.id, done.files);
+      this.ranOn.set(job.id, engine);
       const measured = engine.tracker.measured();
       this.eta.record(this.etaKey(job), measured);
       void writeFile(join(this.options.dataDir, 'eta.json'), JSON.stringify(this.eta)).catch(() => undefined);
@@ -249,7 +270,17 @@ export class StudioService {
       const json = toRequestJson(validateGenerationRequest(job.settings.request));
       return { fileName: `${stem}-trajectory.json`, bytes: new TextEncoder().encode(JSON.stringify(json, null, 2)) };
     }
-    throw new StudioError('UNSUPPORTED_FILE', 'MP4 export is not built yet. Export PLY or SPZ and render a video in another tool.');
+    if (this.ffmpegProblem) throw new StudioError('UNSUPPORTED_FILE', this.ffmpegProblem);
+    this.resultFiles(id);
+    const path = join(this.resultsDir, `${id}.mp4`);
+    if (!existsSync(path)) {
+      const engine = this.ranOn.get(id);
+      if (!engine) {
+        throw new StudioError('NOT_FOUND', 'This result came from a saved project; the engine no longer holds its scene. Duplicate the job and generate it again to export a video.');
+      }
+      await engine.supervisor.renderVideo(id, path);
+    }
+    return { fileName: `${stem}-${job.settings.seed}.mp4`, bytes: new Uint8Array(await readFile(path)) };
   }
 
   // ---- examples ----
@@ -299,6 +330,7 @@ export class StudioService {
     for (const job of this.queue.list()) if (job.status === 'running' || job.status === 'queued') this.cancelJob(job.id);
     this.queue.reset([], Date.now());
     this.results.clear();
+    this.ranOn.clear();
   }
 
   private async collect(document: ProjectDocument): Promise<Uint8Array> {
