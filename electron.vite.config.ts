@@ -6,6 +6,17 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
+import { metaContentSecurityPolicy } from './src/server/securityHeaders';
+
+/** Built pages carry the CSP as a meta tag (file:// has no headers); the dev server's inline preamble would not pass it. */
+function cspMetaTag(): Plugin {
+  return {
+    name: 'flashworld-csp-meta',
+    apply: 'build',
+    transformIndexHtml: (html) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${metaContentSecurityPolicy()}" />`),
+  };
+}
 
 export default defineConfig({
   main: {
@@ -27,6 +38,6 @@ export default defineConfig({
   renderer: {
     root: 'src/renderer',
     build: { rollupOptions: { input: resolve('src/renderer/index.html') } },
-    plugins: [react()],
+    plugins: [react(), cspMetaTag()],
   },
 });

@@ -19,6 +19,9 @@ const SHOTS = process.env.E2E_SCREENSHOTS_DIR ?? null;
 let serve: ServeHandle;
 let browser: Browser;
 let page: Page;
+const cspViolations: string[] = [];
+/** UI updates wait on a CPU shared with SwiftShader and the engine: poll patiently. */
+const POLL = { timeout: 30_000 };
 
 /** Pixels of the viewer canvas that differ clearly from the background colour. */
 async function foregroundPixels(p: Page): Promise<{ count: number; total: number }> {
@@ -45,6 +48,10 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     page.on('pageerror', (e) => console.log('page error:', e.message));
+    page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) cspViolations.push(m.text());
+      if (m.type() === 'error') console.log('page console error:', m.text());
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -59,7 +66,7 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
 
     // Import upstream's request JSON: the trajectory's cameras appear.
     await chooseFile(page, 'text=Import request JSON…', join(REPO, 'examples/harbor_dusk.json'));
-    await expect.poll(() => page.textContent('[data-testid=camera-count]')).toBe('5 cameras');
+    await expect.poll(() => page.textContent('[data-testid=camera-count]'), POLL).toBe('5 cameras');
     expect(await page.textContent('[data-testid=trajectory-summary]')).toContain('5 cameras, resampled to 4 frames');
     const framesBefore = await foregroundPixels(page);
     expect(framesBefore.count).toBeGreaterThan(50); // the camera frusta are drawn
@@ -72,7 +79,7 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     await page.click('[data-testid=generate]');
     await page.fill('[data-testid=seed]', '12');
     await page.click('[data-testid=generate]');
-    await expect.poll(() => jobs(page).count()).toBe(2);
+    await expect.poll(() => jobs(page).count(), POLL).toBe(2);
 
     // Progress bars advance on the running job.
     const first = jobs(page).nth(0);
@@ -116,7 +123,7 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
       const file = join(serve.dataDir, `opened.${format}`);
       await download.saveAs(file);
       await chooseFile(page, '[data-testid=open-splat]', file);
-      await expect.poll(() => page.textContent('[data-testid=viewer-source]')).toBe(`opened.${format}`);
+      await expect.poll(() => page.textContent('[data-testid=viewer-source]'), POLL).toBe(`opened.${format}`);
       await expect.poll(() => page.textContent('[data-testid=splat-count]'), { timeout: 30_000 }).toBe(`${shown.toLocaleString('en-US')} splats`);
     }
     // MP4 along the trajectory, rendered by the engine that made the scene.
@@ -138,13 +145,15 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     await page.waitForSelector('[data-testid=notice-info] >> text=Project saved');
     await page.reload();
     await page.click('[data-testid=recent] >> text=E2E harbor');
-    await expect.poll(() => jobs(page).count()).toBe(2);
+    await expect.poll(() => jobs(page).count(), POLL).toBe(2);
     expect(await jobs(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['done', 'cancelled']);
     expect(await page.inputValue('[data-testid=project-name]')).toBe('E2E harbor');
     expect(await page.inputValue('[data-testid=text-prompt]')).toBe('A quiet harbor town at dusk');
     expect(await page.textContent('[data-testid=camera-count]')).toBe('5 cameras');
     await page.waitForSelector('[data-testid=crop-frame]');
     await expect.poll(() => page.textContent('[data-testid=splat-count]'), { timeout: 30_000 }).toBe(`${shown.toLocaleString('en-US')} splats`);
+    // Spark ran (WebAssembly, blob workers) under the studio's CSP without tripping it.
+    expect(cspViolations).toEqual([]);
   }, 300_000);
 
   it('killing the engine mid-job: the UI reports it, the engine comes back, the next job runs', async () => {

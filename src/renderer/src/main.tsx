@@ -8,7 +8,7 @@ import type { StudioApi } from '../../shared/api/studioApi';
 import { createIpcStudioApi, type StudioIpcBridge } from './api/ipcTransport';
 import { createWsStudioApi } from './api/wsTransport';
 import { pickFileInBrowser, saveFileInBrowser } from './api/browserShell';
-import { connect } from './state/actions';
+import { connect, resync } from './state/actions';
 import { useStudio } from './state/store';
 import { App } from './App';
 import './styles.css';
@@ -22,7 +22,11 @@ function chooseTransport(): StudioApi {
     url: wsUrl,
     createSocket: (url) => new WebSocket(url) as never,
     shell: { pickFile: pickFileInBrowser, saveFile: saveFileInBrowser },
-    onConnection: (connected) => useStudio.setState({ connected }),
+    onConnection: (connected) => {
+      const wasDown = !useStudio.getState().connected;
+      useStudio.setState({ connected });
+      if (connected && wasDown) void resync();
+    },
   });
 }
 

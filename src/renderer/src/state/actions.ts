@@ -51,6 +51,11 @@ export async function connect(studio: StudioApi): Promise<void> {
   setInterval(() => void autosave(), AUTOSAVE_INTERVAL_MS);
 }
 
+/** After a reconnect (serve mode), events may have been missed: take the backend's state again. */
+export async function resync(): Promise<void> {
+  await guarded(async () => useStudio.getState().applySnapshot(await studioApi().getSnapshot()));
+}
+
 export async function refreshLists(): Promise<void> {
   await guarded(async () => {
     const [recent, examples] = await Promise.all([studioApi().listRecent(), studioApi().listExamples()]);
