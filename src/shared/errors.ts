@@ -23,6 +23,16 @@ export type StudioErrorCode =
   | 'FORBIDDEN'
   | 'ENGINE_CRASHED'
   | 'NOT_FOUND'
+  // model download (src/engine/model)
+  | 'NETWORK_UNREACHABLE'
+  | 'HUB_UNAVAILABLE'
+  | 'HUB_AUTH_REQUIRED'
+  | 'HUB_ACCESS_DENIED'
+  | 'HUB_NOT_FOUND'
+  | 'DOWNLOAD_INTERRUPTED'
+  | 'DOWNLOAD_CORRUPT'
+  | 'DOWNLOAD_LOCKED'
+  | 'DISK_FULL'
   | 'INTERNAL';
 
 export class StudioError extends Error {
