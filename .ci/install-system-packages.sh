@@ -4,7 +4,7 @@
 #    (bookworm's Mesa 22.3 is rejected: "shaderUniform*ArrayDynamicIndexing required")
 #  - chromium: headless browser for the UI end-to-end tests (Playwright drives it)
 #  - ffmpeg: MP4 export;  xvfb: a display for the Electron launch test when the binary exists
-#  - libjpeg-turbo-progs: cjpeg/djpeg, the reference our JPEG decoder is compared with
+#  - libjpeg-turbo-progs: cjpeg/djpeg, the reference our JPEG decoder is compared with; zstd: SPZ v4 reference
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
@@ -19,4 +19,4 @@ if [ "$codename" = "bookworm" ]; then
 else
   $SUDO apt-get install -y -qq mesa-vulkan-drivers >/dev/null
 fi
-$SUDO apt-get install -y -qq --no-install-recommends libvulkan1 chromium ffmpeg xvfb libjpeg-turbo-progs >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends libvulkan1 chromium ffmpeg xvfb libjpeg-turbo-progs zstd >/dev/null

@@ -4,24 +4,15 @@
  * `t_norm` of parity/generate.safetensors, its output (what plyfile was given: property names and
  * values, upstream layout) is parity/export_upstream.safetensors. We rebuild that PLY byte for byte
  * as plyfile writes it, read it with our reader, and compare with prepareExport of the same input.
- * A literal upstream PLY (parity/export_upstream.ply + parity/export_input.safetensors) is used too
- * when present. Skipped, with a printed reason, while the fixtures are absent.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareExport } from '../../src/engine/splat/export';
-import { decodePly, readPlyFile } from '../../src/engine/splat/ply';
+import { decodePly } from '../../src/engine/splat/ply';
 import type { SplatSet } from '../../src/engine/splat/splatSet';
-import { fixtureExists, fixturesDir, loadFixture } from '../helpers/fixtures';
+import { loadFixture } from '../helpers/fixtures';
 
 const CAPTURED = 'parity/export_upstream.safetensors';
 const CAPTURED_INPUT = 'parity/generate.safetensors';
-const PLY = 'parity/export_upstream.ply';
-const PLY_INPUT = 'parity/export_input.safetensors';
-const hasCaptured = fixtureExists(CAPTURED) && fixtureExists(CAPTURED_INPUT);
-const hasPly = fixtureExists(PLY) && fixtureExists(PLY_INPUT);
-if (!hasCaptured) console.log(`export parity (captured plyfile data) skipped: ${CAPTURED} or ${CAPTURED_INPUT} missing`);
-if (!hasPly) console.log(`export parity (upstream PLY file) skipped: ${PLY} and ${PLY_INPUT} are not in test/fixtures`);
 
 function input(rel: string): { gaussians: Float32Array; tNorm: number } {
   const { tensors } = loadFixture(rel);
@@ -58,7 +49,7 @@ function expectSameAsUpstream(ours: SplatSet, upstream: SplatSet): void {
 }
 
 describe('prepareExport matches upstream export_gaussians', () => {
-  it.skipIf(!hasCaptured)('same splats, order and values as the data upstream handed to plyfile', () => {
+  it('same splats, order and values as the data upstream handed to plyfile', () => {
     const { gaussians, tNorm } = input(CAPTURED_INPUT);
     const { tensors, metadata } = loadFixture(CAPTURED);
     const names = JSON.parse(metadata.names) as string[];
@@ -69,10 +60,5 @@ describe('prepareExport matches upstream export_gaussians', () => {
     const header = `ply\nformat binary_little_endian 1.0\nelement vertex ${values.length / names.length}\n${names.map((n) => `property float ${n}\n`).join('')}end_header\n`;
     const upstream = decodePly(Buffer.concat([Buffer.from(header, 'ascii'), Buffer.from(values.buffer, values.byteOffset, values.byteLength)]), 'export_upstream (rebuilt)');
     expectSameAsUpstream(prepareExport(gaussians, { tNorm, frame: 'camera0' }), upstream);
-  });
-
-  it.skipIf(!hasPly)('same splats, order and values as the PLY file upstream wrote', async () => {
-    const { gaussians, tNorm } = input(PLY_INPUT);
-    expectSameAsUpstream(prepareExport(gaussians, { tNorm, frame: 'camera0' }), await readPlyFile(join(fixturesDir, PLY)));
   });
 });
