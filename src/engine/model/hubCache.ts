@@ -82,6 +82,7 @@ function symlinkRefused(e: unknown): boolean {
 export async function linkSnapshotFile(fs: ModelFs, rc: RepoCache, commit: string, path: string, etag: string): Promise<'symlink' | 'copy'> {
   const pointer = pointerPath(rc, commit, path);
   const blob = blobPath(rc, etag);
+  if ((await pointedEtag(fs, pointer)) === etag && (await fs.targetSize(pointer)) !== null) return 'symlink';
   await fs.mkdir(dirname(pointer));
   const tmp = `${pointer}.${process.pid}.linking`;
   await fs.remove(tmp);
