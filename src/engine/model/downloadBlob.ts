@@ -11,7 +11,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { StudioError } from '../../shared/errors';
 import { blobPath, incompletePath, lockBlob, type RepoCache } from './hubCache';
-import { cancelled, sleep, type HubClient, type RemoteFile } from './hubClient';
+import { cancelled, RetryableHubError, sleep, type HubClient, type RemoteFile } from './hubClient';
 import { describeNetworkError, networkErrorCode } from './hubErrors';
 import { isDiskFullError, type AppendWriter, type ModelFs } from './modelFs';
 import { formatBytes } from './formatBytes';
@@ -205,18 +205,20 @@ async function fetchToIncomplete(opts: BlobDownloadOptions, label: string): Prom
           await flush().catch(() => undefined);
           throw cancelled(e);
         }
-        const code = attempt.signal.aborted ? 'STALLED' : networkErrorCode(e);
+        const code = attempt.signal.aborted ? 'STALLED' : e instanceof RetryableHubError ? 'HUB_RETRYABLE' : networkErrorCode(e);
         if (!code) throw e;
         await flush();
         failuresInARow = written > progressAt ? 1 : failuresInARow + 1;
         if (failuresInARow > maxRetries) {
+          if (e instanceof RetryableHubError) throw e.error;
           throw new StudioError(
             'DOWNLOAD_INTERRUPTED',
             `Downloading ${label} kept failing (${describeNetworkError(code)}) at ${formatBytes(written)} of ${formatBytes(file.size)}. The partial file is kept: check the connection and run the download again to resume.`,
             { cause: e },
           );
         }
-        opts.onEvent?.({ type: 'retry', attempt: failuresInARow, reason: describeNetworkError(code), atBytes: written });
+        const reason = e instanceof RetryableHubError ? 'the Hub answered with a server error' : describeNetworkError(code);
+        opts.onEvent?.({ type: 'retry', attempt: failuresInARow, reason, atBytes: written });
         await sleep((opts.retryDelayMs ?? 1000) * 2 ** (failuresInARow - 1), signal);
       } finally {
         clearTimeout(timer);

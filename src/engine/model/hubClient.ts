@@ -181,13 +181,22 @@ export class HubClient {
       }
       if (res.status !== 200 && res.status !== 206) {
         await res.body?.cancel();
-        throw hubHttpError(res.status, res.headers, this.context(repo, commit, path));
+        const error = hubHttpError(res.status, res.headers, this.context(repo, commit, path));
+        throw isRetryableStatus(res.status) ? new RetryableHubError(error) : error;
       }
       const etag = linkedEtag ?? hubEtag;
       const bodyStart = res.status === 206 ? rangeStart(res.headers.get('content-range')) : 0;
       return { status: res.status, start: bodyStart ?? -1, etag, commit: repoCommit, body: res.body };
     }
     throw new StudioError('HUB_UNAVAILABLE', `Too many redirects fetching ${path} of ${repo} from ${this.endpoint}. Check HF_ENDPOINT and any proxy.`);
+  }
+}
+
+/** A 429/5xx answer: worth retrying; `error` is what to report when the retries run out. */
+export class RetryableHubError extends Error {
+  readonly code = 'HUB_RETRYABLE';
+  constructor(readonly error: StudioError) {
+    super(error.message);
   }
 }
 

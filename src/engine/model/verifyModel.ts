@@ -114,14 +114,12 @@ export async function verifyModel(opts: ModelVerifyOptions = {}): Promise<ModelV
       const { status, blob, size } = await checkEntry(fs, rc, pointer, opts.signal);
       files.push({ repo: req.repo, path, size, status });
       if (status === 'ok') continue;
-      if (status === 'unverifiable') {
-        problems.push(`${path} of ${req.repo} is a copy that matches no downloaded blob, so it can't be checked. Delete it and run \`flashworld model download\` to replace it with a verified one.`);
-        continue;
-      }
       problems.push(
         status === 'corrupt'
           ? `${path} of ${req.repo} is damaged (its content no longer matches the Hub's id). ${fix}`
-          : `${path} of ${req.repo} points at a blob that is gone. ${fix}`,
+          : status === 'missing'
+            ? `${path} of ${req.repo} points at a blob that is gone. ${fix}`
+            : `${path} of ${req.repo} is a copy that matches no downloaded blob, so it is damaged or foreign. ${fix}`,
       );
       if (opts.repair) {
         if (blob) await fs.remove(blob);
