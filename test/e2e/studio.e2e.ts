@@ -74,6 +74,18 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     await chooseFile(page, 'text=Choose image…', join(REPO, 'examples/harbor.png'));
     await page.waitForSelector('[data-testid=crop-frame]');
 
+    // Record every overall-progress value the first job's bar shows.
+    await page.evaluate(() => {
+      const w = window as unknown as { __fractions: number[] };
+      w.__fractions = [];
+      new MutationObserver(() => {
+        // The first row stays the first job; its bar exists only while it runs.
+        const bar = document.querySelector('[data-testid=job]')?.querySelector('[data-testid=progress-overall]');
+        const f = bar ? Number(bar.getAttribute('data-fraction')) : NaN;
+        if (!Number.isNaN(f) && f !== w.__fractions.at(-1)) w.__fractions.push(f);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-fraction'] });
+    });
+
     // Two jobs, different seeds.
     await page.fill('[data-testid=seed]', '11');
     await page.click('[data-testid=generate]');
@@ -81,19 +93,14 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     await page.click('[data-testid=generate]');
     await expect.poll(() => jobs(page).count(), POLL).toBe(2);
 
-    // Progress bars advance on the running job.
+    // Progress bars advance on the running job (recorded in the page as the DOM changes).
     const first = jobs(page).nth(0);
-    const seen = new Set<string>();
-    const deadline = Date.now() + 60_000;
-    while (seen.size < 3 && Date.now() < deadline) {
-      const f = await first.locator('[data-testid=progress-overall]').getAttribute('data-fraction', { timeout: 200 }).catch(() => null);
-      if (f) seen.add(f);
-      if ((await first.getAttribute('data-status')) === 'done') break;
-      await page.waitForTimeout(40);
-    }
-    const fractions = [...seen].map(Number);
-    expect(fractions.length).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => first.getAttribute('data-status'), POLL).not.toBe('queued');
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __fractions: number[] }).__fractions.length), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+    const fractions = await page.evaluate(() => (window as unknown as { __fractions: number[] }).__fractions);
     expect(Math.max(...fractions)).toBeGreaterThan(Math.min(...fractions));
+    // Never backwards.
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     await shot(page, 'queue-progress.png');
 
     // Cancel the second job (still queued or running); the first finishes.
@@ -132,6 +139,36 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     const mp4 = readFileSync((await video.path())!);
     expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(mp4.byteLength).toBeGreaterThan(1000);
+    // Drag and drop a PLY onto the window.
+    const plyBase64 = readFileSync(join(serve.dataDir, 'opened.ply')).toString('base64');
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.ply'));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, cancelable: true }));
+    }, plyBase64);
+    await expect.poll(() => page.textContent('[data-testid=viewer-source]'), POLL).toBe('dropped.ply');
+    await expect.poll(() => page.textContent('[data-testid=splat-count]'), POLL).toBe(`${shown.toLocaleString('en-US')} splats`);
+
+    // Fly controls: holding W moves the camera forward (-Z for the first camera); Reset view brings it back.
+    const position = async () => (await page.textContent('[data-testid=camera-position]'))!.split(', ').map(Number);
+    await expect.poll(() => page.textContent('[data-testid=camera-position]'), POLL).toBe('0.00, 0.00, 0.00');
+    await page.locator('[data-testid=viewer] canvas').click({ position: { x: 5, y: 300 } });
+    await page.keyboard.down('w');
+    await page.waitForTimeout(700);
+    await page.keyboard.up('w');
+    await expect.poll(async () => (await position())[2], POLL).toBeLessThan(-0.01);
+    await page.click('text=Reset view');
+    await expect.poll(() => page.textContent('[data-testid=camera-position]'), POLL).toBe('0.00, 0.00, 0.00');
+    // Typing in the prompt does not fly the camera.
+    await page.fill('[data-testid=text-prompt]', 'A quiet harbor town at dusk');
+    await page.focus('[data-testid=text-prompt]');
+    await page.keyboard.press('End');
+    await page.keyboard.type('www');
+    await page.waitForTimeout(700);
+    expect(await page.textContent('[data-testid=camera-position]')).toBe('0.00, 0.00, 0.00');
+    await page.fill('[data-testid=text-prompt]', 'A quiet harbor town at dusk');
+
     // Upstream's request JSON out: what was imported, with the image inlined.
     const [requestDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-request]')]);
     const exported = JSON.parse(readFileSync((await requestDownload.path())!, 'utf8'));

@@ -11,11 +11,13 @@ export interface ViewerSlice {
   viewerSource: ViewerSource;
   splatCount: number | null;
   fps: number | null;
+  /** the view camera's position, refreshed with the fps (shown in the overlay) */
+  cameraPosition: [number, number, number] | null;
   viewerStatus: 'idle' | 'loading' | 'ready' | 'error';
   viewerError: string | null;
   resetViewToken: number;
   showSplats(source: ViewerSource): void;
-  setViewerStats(stats: Partial<Pick<ViewerSlice, 'splatCount' | 'fps' | 'viewerStatus' | 'viewerError'>>): void;
+  setViewerStats(stats: Partial<Pick<ViewerSlice, 'splatCount' | 'fps' | 'cameraPosition' | 'viewerStatus' | 'viewerError'>>): void;
   resetView(): void;
 }
 
@@ -23,6 +25,7 @@ export const createViewerSlice: StateCreator<StudioState, [], [], ViewerSlice> =
   viewerSource: { kind: 'none' },
   splatCount: null,
   fps: null,
+  cameraPosition: null,
   viewerStatus: 'idle',
   viewerError: null,
   resetViewToken: 0,

@@ -38,11 +38,16 @@ export function FlyControls() {
   }, [resetToken, firstCamera, height, camera, source]);
 
   useFrame(() => {
+    // Spark listens for keys on the whole document: typing "w" in the prompt must not fly the camera.
+    const focused = document.activeElement;
+    if (focused && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName)) {
+      (controls.fpsMovement as unknown as { keydown: Record<string, boolean> }).keydown = {};
+    }
     controls.update(camera);
     frames.current++;
     const now = performance.now();
     if (now - since.current >= 500) {
-      setStats({ fps: Math.round((frames.current * 1000) / (now - since.current)) });
+      setStats({ fps: Math.round((frames.current * 1000) / (now - since.current)), cameraPosition: camera.position.toArray() });
       frames.current = 0;
       since.current = now;
     }

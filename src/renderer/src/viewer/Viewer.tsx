@@ -8,6 +8,7 @@ import { CameraPath } from './CameraPath';
 export function Viewer() {
   const splatCount = useStudio((s) => s.splatCount);
   const fps = useStudio((s) => s.fps);
+  const cameraPosition = useStudio((s) => s.cameraPosition);
   const status = useStudio((s) => s.viewerStatus);
   const error = useStudio((s) => s.viewerError);
   const source = useStudio((s) => s.viewerSource);
@@ -32,6 +33,9 @@ export function Viewer() {
         <span data-testid="splat-count">{splatCount === null ? '–' : `${splatCount.toLocaleString('en-US')} splats`}</span>
         <span data-testid="camera-count">{cameraCount} cameras</span>
         <span data-testid="fps">{fps === null ? '' : `${fps} fps`}</span>
+        <span data-testid="camera-position" title="View camera position (world units)">
+          {cameraPosition ? cameraPosition.map((v) => v.toFixed(2)).join(', ') : ''}
+        </span>
         {status === 'loading' && <span>Loading…</span>}
         <button onClick={resetView} title="Back to the first trajectory camera (Ctrl+R)">Reset view</button>
       </div>
