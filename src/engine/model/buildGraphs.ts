@@ -1,0 +1,124 @@
+/**
+ * Builds (or finds in the cache) the four ONNX graphs of a model, without loading them into ONNX
+ * Runtime: the model manager's "prepare" step after a download, so the first generation does not
+ * pay for it. Keys are the ones createFlashWorldRuntime uses (same builders, same weight
+ * identities), which a test checks by loading the runtime afterwards and seeing only cache hits.
+ */
+import { dirname } from 'node:path';
+import { StudioError } from '../../shared/errors';
+import { fileFingerprint, type GraphCacheEvent } from '../onnx/cache';
+import { getReconDecoderGraph, readReconDecoderConfig } from '../models/reconDecoder';
+import { getUmt5EncoderGraph, readUmt5Config } from '../models/umt5';
+import { getWanTransformerGraph } from '../models/wanTransformer';
+import { readWanTransformerConfig } from '../models/wanTransformerConfig';
+import { getWanVaeEncoderGraph, readWanVaeConfig } from '../models/wanVaeEncoder';
+import { openSafetensorsFolder } from '../weights/safetensors';
+import { openTorchCheckpoint } from '../weights/torchCheckpoint';
+import { cancelled } from './hubClient';
+import { resolveModelFiles, type ModelFiles } from './modelFiles';
+
+export const GRAPH_NETWORKS = ['text encoder', 'VAE encoder', 'transformer', 'recon decoder'] as const;
+export type GraphNetwork = (typeof GRAPH_NETWORKS)[number];
+
+export type GraphBuildEvent =
+  | { type: 'graph'; network: GraphNetwork; index: number; of: number; state: 'cached' | 'building' | 'rebuilding'; reason?: string }
+  | { type: 'graph-built'; network: GraphNetwork; index: number; of: number; bytes: number; ms: number }
+  | { type: 'done'; built: number; cached: number; seconds: number; graphs: Record<GraphNetwork, string> };
+
+export interface GraphBuildOptions {
+  /** 'test', 'hub' or a model folder (as the runtime takes it), or already resolved files. */
+  model: string | ModelFiles;
+  cacheDir: string;
+  /** Default: fp16 for the CUDA provider, fp32 for the CPU (the runtime's defaults). */
+  floatType?: 'float32' | 'float16';
+  provider?: 'cpu' | 'cuda';
+  resourcesDir?: string;
+  /** Checked between graphs: a build in progress finishes (its temporary folder is cleaned up otherwise). */
+  signal?: AbortSignal;
+  onProgress?: (event: GraphBuildEvent) => void;
+}
+
+export interface GraphBuildResult {
+  /** Path of each network's .onnx in the cache. */
+  graphs: Record<GraphNetwork, string>;
+  built: number;
+  cached: number;
+}
+
+/** The VAE folder's identity for the graph cache, exactly as the runtime computes it. */
+function vaeFingerprint(vaeDir: string): string {
+  return fileFingerprint(`${vaeDir}/diffusion_pytorch_model.safetensors`);
+}
+
+export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBuildResult> {
+  const started = Date.now();
+  const files = typeof opts.model === 'string' ? resolveModelFiles(opts.model, opts.resourcesDir) : opts.model;
+  const floatType = opts.floatType ?? (opts.provider === 'cuda' ? 'float16' : 'float32');
+  const { cacheDir } = opts;
+  const of = GRAPH_NETWORKS.length;
+  const graphs = {} as Record<GraphNetwork, string>;
+  let built = 0;
+  let cached = 0;
+
+  const step = async (network: GraphNetwork, get: (onEvent: (e: GraphCacheEvent) => void) => Promise<string>) => {
+    if (opts.signal?.aborted) throw cancelled();
+    const index = GRAPH_NETWORKS.indexOf(network);
+    let corrupt: string | undefined;
+    graphs[network] = await get((e) => {
+      if (e.type === 'hit') {
+        cached++;
+        opts.onProgress?.({ type: 'graph', network, index, of, state: 'cached' });
+      } else if (e.type === 'corrupt') corrupt = e.reason;
+      else if (e.type === 'build') opts.onProgress?.({ type: 'graph', network, index, of, state: corrupt ? 'rebuilding' : 'building', reason: corrupt });
+      else if (e.type === 'built') {
+        built++;
+        opts.onProgress?.({ type: 'graph-built', network, index, of, bytes: e.bytes, ms: e.ms });
+      }
+    });
+  };
+
+  const ckpt = openTorchCheckpoint(files.checkpointPath);
+  try {
+    const textWeights = openSafetensorsFolder(files.textEncoderDir);
+    try {
+      await step('text encoder', (onEvent) =>
+        getUmt5EncoderGraph({ cacheDir, weights: textWeights, config: readUmt5Config(files.textEncoderDir), floatType, onEvent }),
+      );
+    } finally {
+      textWeights.close();
+    }
+
+    const vaeConfig = readWanVaeConfig(files.vaeDir);
+    const vaeWeights = openSafetensorsFolder(files.vaeDir);
+    try {
+      const weightsId = `${vaeWeights.origin}:${vaeFingerprint(files.vaeDir)}`;
+      await step('VAE encoder', (onEvent) => getWanVaeEncoderGraph({ cacheDir, weights: vaeWeights, weightsId, config: vaeConfig, floatType, onEvent }));
+    } finally {
+      vaeWeights.close();
+    }
+
+    const ckptId = fileFingerprint(files.checkpointPath);
+    const transformerWeights = ckpt.source('transformer.');
+    try {
+      const config = readWanTransformerConfig(dirname(files.transformerConfigPath), transformerWeights);
+      await step('transformer', (onEvent) => getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsId: ckptId, config, floatType, onEvent }));
+    } finally {
+      transformerWeights.close();
+    }
+
+    const reconWeights = ckpt.source('recon_decoder.');
+    try {
+      const config = readReconDecoderConfig(vaeConfig, reconWeights);
+      await step('recon decoder', (onEvent) => getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config, floatType, onEvent }));
+    } finally {
+      reconWeights.close();
+    }
+  } catch (error) {
+    if (error instanceof StudioError) throw error;
+    throw new StudioError('GRAPH_BUILD_FAILED', `Preparing the graphs of ${files.label} failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    ckpt.close();
+  }
+  opts.onProgress?.({ type: 'done', built, cached, seconds: (Date.now() - started) / 1000, graphs });
+  return { graphs, built, cached };
+}
