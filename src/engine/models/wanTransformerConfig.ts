@@ -4,11 +4,10 @@
  * patch embedding and proj_out) come from the checkpoint's weight shapes, since upstream app.py
  * widens those two layers after loading the Wan config and stores the result in model.ckpt.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import type { WeightSource } from '../weights/types';
 import { FLASHWORLD_RAYMAP_CHANNELS, WAN_DEFAULT_EPS, WAN_DEFAULT_ROPE_MAX_SEQ_LEN } from './wanTransformerConstants';
+import { readConfigJson, type ConfigJson } from './configJson';
 
 export interface WanTransformerConfig {
   /** (t, h, w) patch of the Conv3d patch embedding: kernel = stride. */
@@ -38,25 +37,8 @@ export interface WanTransformerConfig {
   outChannels: number;
 }
 
-type Json = Record<string, unknown>;
+type Json = ConfigJson;
 
-function readConfigJson(folderOrJson: string | Json): { json: Json; origin: string } {
-  if (typeof folderOrJson !== 'string') return { json: folderOrJson, origin: 'the given transformer config' };
-  const file = existsSync(folderOrJson) && statSync(folderOrJson).isDirectory() ? join(folderOrJson, 'config.json') : folderOrJson;
-  if (!existsSync(file)) {
-    throw new StudioError(
-      'WEIGHTS_NOT_FOUND',
-      `The Wan transformer config ${file} does not exist. Install the Wan2.2-TI2V-5B-Diffusers model folder (its transformer/config.json).`,
-    );
-  }
-  try {
-    return { json: JSON.parse(readFileSync(file, 'utf8')) as Json, origin: file };
-  } catch (cause) {
-    throw new StudioError('WEIGHTS_CORRUPT', `The Wan transformer config ${file} is not valid JSON. Download the model folder again.`, {
-      cause,
-    });
-  }
-}
 
 function unsupported(origin: string, what: string): StudioError {
   return new StudioError(
@@ -76,7 +58,7 @@ function positiveInt(json: Json, key: string, origin: string): number {
  * and completes it with the widths found in `weights` (the `transformer.` part of model.ckpt).
  */
 export function readWanTransformerConfig(folderOrJson: string | Json, weights: WeightSource): WanTransformerConfig {
-  const { json, origin } = readConfigJson(folderOrJson);
+  const { json, origin } = readConfigJson(folderOrJson, { name: 'Wan transformer config', subfolder: 'transformer' });
   const patch = json.patch_size;
   if (!Array.isArray(patch) || patch.length !== 3 || !patch.every((p) => Number.isInteger(p) && p >= 1)) {
     throw unsupported(origin, `"patch_size" is ${JSON.stringify(patch)}, not three positive integers`);

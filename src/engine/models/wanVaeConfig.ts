@@ -3,9 +3,8 @@
  * `AutoencoderKLWan`). The encoder and FlashWorld's reconstruction decoder (a copy of the VAE
  * decoder trunk) both derive their channel widths from it.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
+import { readConfigJson, type ConfigJson } from './configJson';
 
 export interface WanVaeConfig {
   /** Encoder base width (config base_dim; 160 for Wan2.2). */
@@ -26,23 +25,8 @@ export interface WanVaeConfig {
   latentsStd: number[];
 }
 
-type Json = Record<string, unknown>;
+type Json = ConfigJson;
 
-function readConfigJson(folderOrJson: string | Json): { json: Json; origin: string } {
-  if (typeof folderOrJson !== 'string') return { json: folderOrJson, origin: 'the given VAE config' };
-  const file = existsSync(folderOrJson) && statSync(folderOrJson).isDirectory() ? join(folderOrJson, 'config.json') : folderOrJson;
-  if (!existsSync(file)) {
-    throw new StudioError(
-      'WEIGHTS_NOT_FOUND',
-      `The Wan VAE config ${file} does not exist. Install the Wan2.2-TI2V-5B-Diffusers model folder (its vae/config.json).`,
-    );
-  }
-  try {
-    return { json: JSON.parse(readFileSync(file, 'utf8')) as Json, origin: file };
-  } catch (cause) {
-    throw new StudioError('WEIGHTS_CORRUPT', `The Wan VAE config ${file} is not valid JSON. Download the model folder again.`, { cause });
-  }
-}
 
 function unsupported(origin: string, what: string): StudioError {
   return new StudioError(
@@ -67,7 +51,7 @@ function numberList(json: Json, key: string, origin: string, length: number): nu
 
 /** Reads the VAE config from a folder holding config.json, the file itself, or its parsed JSON. */
 export function readWanVaeConfig(folderOrJson: string | Json): WanVaeConfig {
-  const { json, origin } = readConfigJson(folderOrJson);
+  const { json, origin } = readConfigJson(folderOrJson, { name: 'Wan VAE config', subfolder: 'vae' });
   // Wan2.1's VAE (no residual blocks, no patchify) is a different network; say so instead of building it wrong.
   if (json.is_residual !== true) throw unsupported(origin, '"is_residual" is not true');
   const patchSize = positiveInt(json, 'patch_size', origin);
