@@ -136,6 +136,9 @@ export function assertValidKeyframes(keys: readonly TrajectoryKeyframe[], code: 
         `Keyframes ${i - 1} and ${i} are both at ${k.timeSec.toFixed(3)} s (or out of order); move one of them on the timeline.`,
       );
     }
+    if (![...k.position, ...k.quaternionWXYZ, k.timeSec].every(Number.isFinite)) {
+      throw new StudioError(code, `Keyframe ${i} has a position, rotation or time that is not a finite number; enter numbers.`);
+    }
     if (!(k.fovYDeg > 0 && k.fovYDeg < 180)) {
       throw new StudioError(code, `Keyframe ${i} has a vertical FOV of ${k.fovYDeg}°; use a value between 0 and 180 (typically 40–90).`);
     }
