@@ -36,7 +36,8 @@ async function setup(stepDelayMs = 5, engineCount = 1) {
   return { service, control, events, dataDir };
 }
 
-function waitFor(service: StudioService, predicate: (jobs: Job[]) => boolean, timeoutMs = 5000): Promise<Job[]> {
+// Event-driven: resolves as soon as the queue gets there; the timeout only bounds a hang (generous for loaded CI machines).
+function waitFor(service: StudioService, predicate: (jobs: Job[]) => boolean, timeoutMs = 60_000): Promise<Job[]> {
   return new Promise((resolveJobs, reject) => {
     const timer = setTimeout(() => reject(new Error('timed out waiting for the queue')), timeoutMs);
     const check = async () => {
