@@ -154,18 +154,20 @@ describe.skipIf(!rendererBuilt())('studio end to end (serve mode, real engine, h
     const position = async () => (await page.textContent('[data-testid=camera-position]'))!.split(', ').map(Number);
     await expect.poll(() => page.textContent('[data-testid=camera-position]'), POLL).toBe('0.00, 0.00, 0.00');
     await page.locator('[data-testid=viewer] canvas').click({ position: { x: 5, y: 300 } });
+    // Held until the camera has moved: under load a frame can take longer than a key press.
     await page.keyboard.down('w');
-    await page.waitForTimeout(700);
-    await page.keyboard.up('w');
     await expect.poll(async () => (await position())[2], POLL).toBeLessThan(-0.01);
+    await page.keyboard.up('w');
     await page.click('text=Reset view');
     await expect.poll(() => page.textContent('[data-testid=camera-position]'), POLL).toBe('0.00, 0.00, 0.00');
     // Typing in the prompt does not fly the camera.
     await page.fill('[data-testid=text-prompt]', 'A quiet harbor town at dusk');
     await page.focus('[data-testid=text-prompt]');
     await page.keyboard.press('End');
-    await page.keyboard.type('www');
-    await page.waitForTimeout(700);
+    await page.keyboard.down('w');
+    await page.waitForTimeout(1500);
+    await page.keyboard.up('w');
+    await page.waitForTimeout(1000);
     expect(await page.textContent('[data-testid=camera-position]')).toBe('0.00, 0.00, 0.00');
     await page.fill('[data-testid=text-prompt]', 'A quiet harbor town at dusk');
 

@@ -40,9 +40,8 @@ export function FlyControls() {
   useFrame(() => {
     // Spark listens for keys on the whole document: typing "w" in the prompt must not fly the camera.
     const focused = document.activeElement;
-    if (focused && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName)) {
-      (controls.fpsMovement as unknown as { keydown: Record<string, boolean> }).keydown = {};
-    }
+    const typing = Boolean(focused && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName));
+    (controls.fpsMovement as unknown as { enable: boolean }).enable = !typing;
     controls.update(camera);
     frames.current++;
     const now = performance.now();
