@@ -101,8 +101,9 @@ export class HubClient {
     this.endpoint = (options.endpoint ?? hubEndpoint()).replace(/\/+$/, '');
     this.token = options.token;
     this.fetchFn = options.fetch ?? fetch;
-    this.retries = options.retries ?? 3;
-    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    // Short: the listing is the first request, and an offline user should hear so within seconds.
+    this.retries = options.retries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
   }
 
   get hasToken(): boolean {

@@ -1,0 +1,13 @@
+export * from './modelFiles';
+export * from './modelManifest';
+export { downloadModel, planModelDownload, plannedFilePath } from './downloadModel';
+export type { DownloadPlan, ModelDownloadEvent, ModelDownloadOptions, ModelDownloadResult, PlannedFile, PlannedFileState } from './downloadModel';
+export { verifyModel } from './verifyModel';
+export type { ModelVerifyOptions, ModelVerifyReport, VerifiedFile, VerifiedFileStatus } from './verifyModel';
+export { buildModelGraphs, GRAPH_NETWORKS } from './buildGraphs';
+export type { GraphBuildEvent, GraphBuildOptions, GraphBuildResult, GraphNetwork } from './buildGraphs';
+export { modelStatus } from './modelStatus';
+export type { ModelStatus } from './modelStatus';
+export { hubEndpoint, resolveHubToken, DEFAULT_HUB_ENDPOINT } from './hubClient';
+export { formatBytes } from './formatBytes';
+export type { ModelFs } from './modelFs';
