@@ -144,6 +144,8 @@ describe('window security', () => {
     expect(csp).not.toContain("'unsafe-eval'");
     expect(csp).not.toMatch(/script-src[^;]*https?:/);
     expect(permission).toBe(false);
+    expect(csp).not.toContain('unsafe-inline\'; worker'); // production: no inline scripts
+    expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'; /);
   });
 });
 

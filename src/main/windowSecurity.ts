@@ -22,7 +22,7 @@ export function secureWebPreferences(preloadPath: string): NonNullable<BrowserWi
 }
 
 export function applySessionSecurity(session: Pick<Session, 'webRequest' | 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>, devServerUrl: string | null): void {
-  const csp = contentSecurityPolicy({ websocketOrigin: devServerUrl ? devServerUrl.replace(/^http/, 'ws') : undefined });
+  const csp = contentSecurityPolicy({ websocketOrigin: devServerUrl ? devServerUrl.replace(/^http/, 'ws') : undefined, devServer: devServerUrl !== null });
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });

@@ -3,11 +3,12 @@
  * Spark needs WebAssembly ('wasm-unsafe-eval') and workers from blob: URLs; images come as data:
  * and blob: URLs (prompt images, thumbnails); nothing loads from other origins.
  */
-export function contentSecurityPolicy(options: { websocketOrigin?: string; forMetaTag?: boolean } = {}): string {
+export function contentSecurityPolicy(options: { websocketOrigin?: string; forMetaTag?: boolean; devServer?: boolean } = {}): string {
   const connect = ["'self'", 'blob:', 'data:', ...(options.websocketOrigin ? [options.websocketOrigin] : [])];
   return [
     "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
+    // The Vite dev server injects an inline React-refresh preamble; built pages never need inline code.
+    `script-src 'self' 'wasm-unsafe-eval'${options.devServer ? " 'unsafe-inline'" : ''}`,
     "worker-src 'self' blob:",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
