@@ -36,9 +36,13 @@ interface RunningJob {
   reject: (error: StudioError) => void;
 }
 
+/** stderr lines that are routine noise (Dawn's limit notices), not why a process died */
+const NOISE_LINE = /^(Warning:|\(node:\d+\) (Experimental|\[DEP))/;
+
 export function describeExit(exit: EngineExit, stderrTail: string): string {
   const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
-  const detail = stderrTail.trim() ? `: ${stderrTail.trim().split('\n').slice(-2).join(' / ')}` : '';
+  const lines = stderrTail.split('\n').map((l) => l.trim()).filter((l) => l && !NOISE_LINE.test(l));
+  const detail = lines.length ? `: ${lines.slice(-2).join(' / ')}` : '';
   return `The engine process ${how}${detail}`;
 }
 
