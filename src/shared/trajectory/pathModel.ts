@@ -1,7 +1,8 @@
 /**
  * The continuous camera path of a trajectory document: which keys neighbour which segment, where
  * each key sits on the curve parameter, how timeline seconds map to that parameter, and the pose
- * at any parameter. Built once per document (buildPathModel) and then evaluated many times.
+ * at any parameter. Built once per document (buildPathModel) and then evaluated many times: a viewer
+ * playing the path keeps the model for as long as the document object stays the same.
  *
  * Parameter s: one unit per segment for linear and Kochanek–Bartels; centripetal knots
  * (|Δposition|^½) for Catmull-Rom. Time → s is a monotone C1 cubic through (key time, key knot), so
@@ -196,10 +197,12 @@ export function buildPathModel(trajectory: Trajectory): PathModel {
     return [c[0], c[1], c[2]];
   }
 
-  const arc = segmentCount > 0 ? new ArcLengthTable(knots, positionAtParameter) : null;
-  const lengthWorld = arc ? arc.totalLength : 0;
+  // The arc-length table costs ~128 evaluations per segment: built on first use only.
+  let arcTable: ArcLengthTable | null | undefined;
+  const arc = (): ArcLengthTable | null => (arcTable ??= segmentCount > 0 ? new ArcLengthTable(knots, positionAtParameter) : null);
+  const lengthWorld = (): number => arc()?.totalLength ?? 0;
   // A path that never moves has no arc length to spread evenly; it keeps its key timing.
-  const useArcLength = trajectory.constantSpeed && arc !== null && lengthWorld > 1e-9;
+  const useArcLength = (): boolean => trajectory.constantSpeed && lengthWorld() > 1e-9;
 
   function wrapTime(timeSec: number): number {
     if (!loop) return Math.min(endSec, Math.max(startSec, timeSec));
@@ -211,7 +214,8 @@ export function buildPathModel(trajectory: Trajectory): PathModel {
   function parameterAtTime(timeSec: number): number {
     if (segmentCount === 0 || !timeMap) return 0;
     const t = wrapTime(timeSec);
-    if (useArcLength && arc) return arc.parameterAtLength(((t - startSec) / (endSec - startSec)) * lengthWorld);
+    const table = useArcLength() ? arc() : null;
+    if (table) return table.parameterAtLength(((t - startSec) / (endSec - startSec)) * table.totalLength);
     return timeMap.evaluate(t);
   }
 
@@ -223,7 +227,9 @@ export function buildPathModel(trajectory: Trajectory): PathModel {
     times,
     startSec,
     endSec,
-    lengthWorld,
+    get lengthWorld() {
+      return lengthWorld();
+    },
     parameterAtTime,
     poseAtParameter,
     positionAtParameter,
