@@ -170,7 +170,7 @@ describe('format detection', () => {
     const files: Array<[string, string]> = [
       [JSON.stringify(t), 'studio-trajectory'],
       [JSON.stringify(toUpstreamTrajectoryJson(t)), 'upstream-trajectory'],
-      [JSON.stringify(toUpstreamAllInOneJson(t, { nFrame: 24, textPrompt: 'p' })), 'upstream-all-in-one'],
+      [JSON.stringify(toUpstreamAllInOneJson(t, { nFrame: 24, textPrompt: 'p', cameras: 'keyframes' })), 'upstream-all-in-one'],
       [JSON.stringify(toNerfstudioCameraPath(t)), 'nerfstudio-camera-path'],
       [toPosesCsv(t), 'poses-csv'],
     ];
