@@ -142,7 +142,9 @@ describe('downloadModel', () => {
 
   it('starts over when the server ignores the Range header', async () => {
     hub.setFault(VAE, { dropAfter: [700_000], ignoreRange: true });
-    await downloadModel(options());
+    const o = options();
+    await downloadModel(o);
+    if (hub.contentRequests(VAE).length !== 2) console.log('DEBUG', JSON.stringify(o.events.filter((e) => e.type !== 'progress' && e.type !== 'plan' && e.type !== 'file-done' && e.type !== 'file-start')), JSON.stringify(hub.contentRequests(VAE)));
     expect(hub.contentRequests(VAE).map((r) => r.range)).toEqual([null, 'bytes=700000-']);
     expect(hub.contentRequests(VAE)[1].bodyBytes).toBe(vaeBytes.length);
     expect(readFileSync(join(wanStorage(cache), 'blobs', sha256(vaeBytes))).equals(vaeBytes)).toBe(true);
@@ -150,7 +152,8 @@ describe('downloadModel', () => {
 
   it('drops a connection that goes silent and resumes', async () => {
     hub.setFault(VAE, { stallAfter: 300_000 });
-    await downloadModel(options({ stallTimeoutMs: 300 }));
+    // Long enough that a slow test machine is not mistaken for a stall before the first bytes.
+    await downloadModel(options({ stallTimeoutMs: 1500 }));
     expect(hub.contentRequests(VAE).map((r) => r.range)).toEqual([null, 'bytes=300000-']);
     expect(readFileSync(join(wanStorage(cache), 'blobs', sha256(vaeBytes))).equals(vaeBytes)).toBe(true);
   });
@@ -264,6 +267,30 @@ describe('downloadModel', () => {
     expect(readFileSync(partial).length).toBe(500_000);
     await downloadModel(options());
     expect(hub.contentRequests(VAE).map((r) => r.range)).toEqual([null, 'bytes=500000-']);
+  });
+
+  it('fetches a blob once when two paths hold the same content', async () => {
+    hub.repos[0].files['vae/config_copy.json'] = hub.repos[0].files['vae/config.json'];
+    const result = await downloadModel(options());
+    const snap = join(wanStorage(cache), 'snapshots', WAN_REVISION, 'vae');
+    expect(readlinkSync(join(snap, 'config_copy.json'))).toBe(readlinkSync(join(snap, 'config.json')));
+    expect(hub.contentRequests('vae/config.json').length + hub.contentRequests('vae/config_copy.json').length).toBe(1);
+    expect(result.plan.files).toHaveLength(13);
+  });
+
+  it('waits for no one: a lock left by a dead process is taken over, a live one stops with DOWNLOAD_LOCKED', async () => {
+    const locks = join(cache, '.locks', 'models--imlixinyang--FlashWorld');
+    mkdirSync(locks, { recursive: true });
+    const lock = join(locks, `${sha256(hub.repos[1].files[CKPT])}.flashworld.lock`);
+    writeFileSync(lock, String(process.ppid));
+    const err = await failure(downloadModel(options()));
+    expect(err.code).toBe('DOWNLOAD_LOCKED');
+    expect(err.message).toMatch(new RegExp(`model\\.ckpt of imlixinyang/FlashWorld is being downloaded by another process \\(pid ${process.ppid}\\)`));
+    // Above Linux's largest pid: no such process.
+    writeFileSync(lock, String(2 ** 22 + 1));
+    await downloadModel(options());
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(join(fwStorage(cache), 'snapshots', FLASHWORLD_REVISION, CKPT))).toBe(true);
   });
 
   it('downloads other revisions on request and records the branch in refs/', async () => {

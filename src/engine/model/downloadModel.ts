@@ -188,6 +188,7 @@ export async function downloadModel(opts: ModelDownloadOptions = {}): Promise<Mo
     emit({ type: 'progress', repo: file.repo, path: file.path, fileBytes: bytes, fileSize: file.size, doneBytes, totalBytes: plan.totalBytes, bytesPerSecond: rate });
   };
 
+  const blobJobs = new Map<string, Promise<void>>();
   const fetchOne = async (file: PlannedFile) => {
     const rc = repoCache(plan.hubCache, file.repo);
     if (file.state === 'cached' && opts.verifyExisting) {
@@ -201,10 +202,15 @@ export async function downloadModel(opts: ModelDownloadOptions = {}): Promise<Mo
       }
     }
     if (file.state === 'damaged') await fs.remove(blobPath(rc, file.etag));
-    if (file.state !== 'cached') {
+    const sameBlob = blobJobs.get(`${file.repo}:${file.etag}`);
+    if (file.state !== 'cached' && sameBlob) {
+      // Two paths with identical content share one blob: fetch it once, link it twice.
+      await sameBlob;
+      report(file, file.size, true);
+    } else if (file.state !== 'cached') {
       emit({ type: 'file-start', repo: file.repo, path: file.path, size: file.size, resumeFromBytes: file.partialBytes });
       const resumedFrom = file.partialBytes;
-      await downloadBlob({
+      const job = downloadBlob({
         client,
         fs,
         rc,
@@ -220,6 +226,8 @@ export async function downloadModel(opts: ModelDownloadOptions = {}): Promise<Mo
           if (e.type === 'corrupt') emit({ type: 'file-corrupt', repo: file.repo, path: file.path, where: 'download', expected: e.expected, actual: e.actual });
         },
       });
+      blobJobs.set(`${file.repo}:${file.etag}`, job);
+      await job;
       report(file, file.size, true);
       downloadedBytes += file.size - resumedFrom;
     }
