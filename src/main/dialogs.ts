@@ -12,12 +12,13 @@ const OPEN_FILTERS: Record<FileKind, { name: string; extensions: string[] }[]> =
   splat: [{ name: 'Gaussian splats', extensions: ['ply', 'spz'] }],
   request: [{ name: 'FlashWorld request JSON', extensions: ['json'] }],
   image: [{ name: 'Images', extensions: ['png', 'jpg', 'jpeg', 'webp'] }],
+  trajectory: [{ name: 'Camera path (FlashWorld JSON, nerfstudio camera_path.json, CSV)', extensions: ['json', 'csv'] }],
 };
 
 const SAVE_FILTERS: Record<SaveFileRequest['kind'], { name: string; extensions: string[] }> = {
   ply: { name: 'PLY (INRIA 3DGS)', extensions: ['ply'] },
   spz: { name: 'SPZ', extensions: ['spz'] },
-  trajectory: { name: 'Trajectory JSON', extensions: ['json'] },
+  trajectory: { name: 'Camera path (JSON or CSV)', extensions: ['json', 'csv'] },
   request: { name: 'FlashWorld request JSON', extensions: ['json'] },
   mp4: { name: 'MP4 video', extensions: ['mp4'] },
 };

@@ -10,6 +10,7 @@ import { StartScreen } from './panels/StartScreen';
 import { EngineBanner } from './panels/EngineBanner';
 import { Notices } from './panels/Notices';
 import { Viewer } from './viewer/Viewer';
+import { TrajectoryPanel } from './trajectory/TrajectoryPanel';
 
 async function openDropped(file: File): Promise<void> {
   const name = file.name.toLowerCase();
@@ -55,7 +56,10 @@ export function App() {
           <EngineBanner />
           <div className="workspace">
             <PromptPanel />
-            <Viewer />
+            <div className="center-column">
+              <Viewer />
+              <TrajectoryPanel />
+            </div>
             <QueuePanel />
           </div>
         </>

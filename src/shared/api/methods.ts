@@ -22,7 +22,7 @@ export const EXPORT_FORMATS = ['ply', 'spz', 'trajectory', 'mp4'] as const;
 export const exportFormatSchema = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
-export const FILE_KINDS = ['project', 'splat', 'request', 'image'] as const;
+export const FILE_KINDS = ['project', 'splat', 'request', 'image', 'trajectory'] as const;
 export const fileKindSchema = z.enum(FILE_KINDS);
 export type FileKind = z.infer<typeof fileKindSchema>;
 

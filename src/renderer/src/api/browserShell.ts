@@ -6,6 +6,7 @@ const ACCEPT: Record<FileKind, string> = {
   splat: '.ply,.spz',
   request: '.json,application/json',
   image: 'image/png,image/jpeg,image/webp',
+  trajectory: '.json,.csv,application/json,text/csv',
 };
 
 export function pickFileInBrowser(kind: FileKind): Promise<PickedFile | null> {

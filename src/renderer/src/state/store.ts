@@ -1,11 +1,12 @@
-/** One zustand store split into slices (queue, prompt, project, viewer); components select narrowly. */
+/** One zustand store split into slices (queue, prompt, project, viewer, trajectory); components select narrowly. */
 import { create } from 'zustand';
 import { createQueueSlice, type QueueSlice } from './queueSlice';
 import { createPromptSlice, type PromptSlice } from './promptSlice';
 import { createProjectSlice, type ProjectSlice } from './projectSlice';
 import { createViewerSlice, type ViewerSlice } from './viewerSlice';
+import { createTrajectorySlice, type TrajectorySlice } from '../trajectory/trajectorySlice';
 
-export type StudioState = QueueSlice & PromptSlice & ProjectSlice & ViewerSlice;
+export type StudioState = QueueSlice & PromptSlice & ProjectSlice & ViewerSlice & TrajectorySlice;
 
 export function createStudioStore() {
   return create<StudioState>()((...a) => ({
@@ -13,6 +14,7 @@ export function createStudioStore() {
     ...createPromptSlice(...a),
     ...createProjectSlice(...a),
     ...createViewerSlice(...a),
+    ...createTrajectorySlice(...a),
   }));
 }
 

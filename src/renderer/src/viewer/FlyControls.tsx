@@ -13,14 +13,22 @@ export function FlyControls() {
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
   const controls = useMemo(() => new SparkControls({ canvas: gl.domElement }), [gl]);
   const resetToken = useStudio((s) => s.resetViewToken);
-  const firstCamera = useStudio((s) => s.draft.cameras[0] ?? null);
+  // The first camera by value: an authored path re-samples the cameras on every edit, and the view
+  // must not jump back while the user flies and records keys; imported cameras still reset it.
+  const firstCameraKey = useStudio((s) => (s.trajectory.trajectory.keyframes.length >= 2 ? 'path' : JSON.stringify(s.draft.cameras[0] ?? null)));
   const height = useStudio((s) => s.draft.height);
   const source = useStudio((s) => s.viewerSource);
   const frames = useRef(0);
   const since = useRef(performance.now());
   const setStats = useStudio((s) => s.setViewerStats);
 
+  const lastReset = useRef({ resetToken, source, firstCameraKey });
   useEffect(() => {
+    const previous = lastReset.current;
+    lastReset.current = { resetToken, source, firstCameraKey };
+    const explicit = previous.resetToken !== resetToken || previous.source !== source;
+    if (!explicit && previous.firstCameraKey !== firstCameraKey && (firstCameraKey === 'path' || previous.firstCameraKey === 'path')) return;
+    const firstCamera = useStudio.getState().draft.cameras[0] ?? null;
     if (firstCamera) {
       const [w, x, y, z] = firstCamera.quaternion;
       camera.position.set(...firstCamera.position);
@@ -35,7 +43,7 @@ export function FlyControls() {
     camera.far = 1000;
     camera.updateProjectionMatrix();
     // A new result or file also starts from the reference camera.
-  }, [resetToken, firstCamera, height, camera, source]);
+  }, [resetToken, firstCameraKey, height, camera, source]);
 
   useFrame(() => {
     // Spark listens for keys on the whole document: typing "w" in the prompt must not fly the camera.

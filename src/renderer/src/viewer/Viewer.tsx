@@ -4,6 +4,9 @@ import { useStudio } from '../state/store';
 import { SparkSetup, SplatLayer } from './SplatLayer';
 import { FlyControls } from './FlyControls';
 import { CameraPath } from './CameraPath';
+import { LookThrough } from '../trajectory/LookThrough';
+import { PathOverlay } from '../trajectory/PathOverlay';
+import { FramePreview, ViewPoseReadout } from '../trajectory/FramePreview';
 
 export function Viewer() {
   const splatCount = useStudio((s) => s.splatCount);
@@ -25,7 +28,10 @@ export function Viewer() {
       >
         <SparkSetup />
         <FlyControls />
+        {/* after FlyControls: look-through sets the camera last in each frame */}
+        <LookThrough />
         <CameraPath />
+        <PathOverlay />
         <SplatLayer />
       </Canvas>
       <div className="viewer-overlay">
@@ -36,11 +42,13 @@ export function Viewer() {
         <span data-testid="camera-position" title="View camera position (world units)">
           {cameraPosition ? cameraPosition.map((v) => v.toFixed(2)).join(', ') : ''}
         </span>
+        <ViewPoseReadout />
         {status === 'loading' && <span>Loading…</span>}
         <button onClick={resetView} title="Back to the first trajectory camera (Ctrl+R)">Reset view</button>
       </div>
+      <FramePreview />
       {error && <div className="viewer-error">{error}</div>}
-      <div className="viewer-help">WASD move · Q/E roll · drag to look · R+Ctrl reset</div>
+      <div className="viewer-help">WASD move · Q/E roll · drag to look · R+Ctrl reset · Space add key · ? shortcuts</div>
     </div>
   );
 }
