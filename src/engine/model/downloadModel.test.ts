@@ -142,9 +142,7 @@ describe('downloadModel', () => {
 
   it('starts over when the server ignores the Range header', async () => {
     hub.setFault(VAE, { dropAfter: [700_000], ignoreRange: true });
-    const o = options();
-    await downloadModel(o);
-    if (hub.contentRequests(VAE).length !== 2) console.log('DEBUG', JSON.stringify(o.events.filter((e) => e.type !== 'progress' && e.type !== 'plan' && e.type !== 'file-done' && e.type !== 'file-start')), JSON.stringify(hub.contentRequests(VAE)));
+    await downloadModel(options());
     expect(hub.contentRequests(VAE).map((r) => r.range)).toEqual([null, 'bytes=700000-']);
     expect(hub.contentRequests(VAE)[1].bodyBytes).toBe(vaeBytes.length);
     expect(readFileSync(join(wanStorage(cache), 'blobs', sha256(vaeBytes))).equals(vaeBytes)).toBe(true);
@@ -290,6 +288,25 @@ describe('downloadModel', () => {
     writeFileSync(lock, String(2 ** 22 + 1));
     await downloadModel(options());
     expect(existsSync(lock)).toBe(false);
+    expect(existsSync(join(fwStorage(cache), 'snapshots', FLASHWORLD_REVISION, CKPT))).toBe(true);
+  });
+
+  it('two downloads at once in one process: the second says so instead of writing the same file twice', async () => {
+    hub.setFault(VAE, { stallAfter: 200_000 });
+    const first = downloadModel(options({ concurrency: 1, stallTimeoutMs: 1500 }));
+    while (!hub.contentRequests(VAE).length) await new Promise((r) => setTimeout(r, 10));
+    const err = await failure(downloadModel(options({ concurrency: 1 })));
+    expect(err.code).toBe('DOWNLOAD_LOCKED');
+    expect(err.message).toMatch(/vae\/diffusion_pytorch_model\.safetensors of Wan-AI\/Wan2\.2-TI2V-5B-Diffusers is already being downloaded by this program/);
+    await first;
+    expect(readFileSync(join(wanStorage(cache), 'blobs', sha256(vaeBytes))).equals(vaeBytes)).toBe(true);
+  });
+
+  it('takes over a lock carrying its own pid that it does not hold (left by an earlier process)', async () => {
+    const locks = join(cache, '.locks', 'models--imlixinyang--FlashWorld');
+    mkdirSync(locks, { recursive: true });
+    writeFileSync(join(locks, `${sha256(hub.repos[1].files[CKPT])}.flashworld.lock`), String(process.pid));
+    await downloadModel(options());
     expect(existsSync(join(fwStorage(cache), 'snapshots', FLASHWORLD_REVISION, CKPT))).toBe(true);
   });
 

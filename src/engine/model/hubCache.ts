@@ -109,6 +109,9 @@ export async function writeRef(fs: ModelFs, rc: RepoCache, name: string, commit:
   await fs.writeTextAtomic(join(rc.refs, name), commit);
 }
 
+/** Locks this process holds right now. */
+const heldLocks = new Set<string>();
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -126,16 +129,23 @@ export async function lockBlob(fs: ModelFs, rc: RepoCache, etag: string, fileLab
   await fs.mkdir(rc.locks);
   const lock = join(rc.locks, `${etag}.flashworld.lock`);
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await fs.createExclusive(lock, String(process.pid))) return () => fs.remove(lock);
+    if (await fs.createExclusive(lock, String(process.pid))) {
+      heldLocks.add(lock);
+      return async () => {
+        heldLocks.delete(lock);
+        await fs.remove(lock);
+      };
+    }
     const owner = Number((await fs.readText(lock))?.trim());
+    if (heldLocks.has(lock)) {
+      throw new StudioError('DOWNLOAD_LOCKED', `${fileLabel} is already being downloaded by this program. Wait for that download to finish.`);
+    }
+    // Our own pid in a lock we don't hold is a leftover of an earlier process that had the same pid.
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
       throw new StudioError(
         'DOWNLOAD_LOCKED',
         `${fileLabel} is being downloaded by another process (pid ${owner}). Wait for it to finish, or stop it and run the download again.`,
       );
-    }
-    if (owner === process.pid) {
-      throw new StudioError('DOWNLOAD_LOCKED', `${fileLabel} is already being downloaded by this program. Wait for that download to finish.`);
     }
     await fs.remove(lock);
   }
