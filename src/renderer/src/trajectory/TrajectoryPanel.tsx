@@ -37,7 +37,7 @@ export function TrajectoryPanel() {
         <button onClick={() => pasteKeys()} title="Paste after the last key (Ctrl+V)">Paste</button>
         <button data-testid="delete-keys" disabled={selected === 0} onClick={() => deleteSelectedKeys()} title="Delete (Del)">Delete</button>
         <label className="check"><input type="checkbox" data-testid="look-through" checked={lookThrough} onChange={(e) => setView({ lookThrough: e.target.checked, playing: false })} />Look through</label>
-        <label className="check"><input type="checkbox" data-testid="frame-preview" checked={framePreview} onChange={(e) => setView({ framePreview: e.target.checked })} />Frame</label>
+        <label className="check"><input type="checkbox" data-testid="frame-preview-toggle" checked={framePreview} onChange={(e) => setView({ framePreview: e.target.checked })} />Frame</label>
         <span className="hint" data-testid="path-status">
           {keyCount} keys{drives ? ` → ${frames} generation cameras` : keyCount === 1 ? ' (add one more to drive the generation)' : ''}
         </span>
