@@ -1,6 +1,7 @@
 /**
  * The `flashworld` command line (like upstream's cli.py, on the same engine as the studio):
  *
+ *   flashworld model status|download|verify|build      (the model manager: src/cli/modelCommand.ts)
  *   flashworld generate <request.json | folder> --out DIR [--ply] [--spz] [--video] [--seed N]
  *                       [--model test|hub|PATH] [--provider cpu|cuda] [--frame camera0|world]
  *                       [--ply-layout inria|upstream] [--opacity-threshold X] [--video-fps N] [--cache DIR]
@@ -21,9 +22,11 @@ import { prepareExport } from '../engine/splat/export';
 import { writePlyFile } from '../engine/splat/ply';
 import { writeSpzFile } from '../engine/splat/spz';
 import { findFfmpeg, writeTrajectoryVideo } from '../engine/splat/video';
+import { runModelCommand } from './modelCommand';
 import { ProgressBar } from './progressBar';
 
 const USAGE = `usage: flashworld generate <request.json | folder of .json> --out DIR [options]
+       flashworld model <status|download|verify|build>   (download, check and prepare the real model; see flashworld model --help)
 
   --ply                  write gaussians.ply (INRIA 3DGS layout; the default when no format is given)
   --spz                  write gaussians.spz (SPZ v3)
@@ -113,6 +116,7 @@ async function runOne(file: string, runtime: FlashWorldRuntime, opts: Options): 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'model') return runModelCommand(argv.slice(1));
   if (argv[0] !== 'generate' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return argv[0] === 'generate' || argv.includes('--help') || argv.includes('-h') ? 0 : 2;

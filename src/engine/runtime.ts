@@ -6,15 +6,16 @@
 import { dirname } from 'node:path';
 import { StudioError } from '../shared/errors';
 import type { GenerationRequest } from '../shared/request/generationRequest';
+import { buildModelGraphs, type GraphNetwork } from './model/buildGraphs';
 import { resolveModelFiles, type ModelFiles } from './model/modelFiles';
-import { fileFingerprint, type GraphCacheEvent } from './onnx/cache';
+import type { GraphCacheEvent } from './onnx/cache';
 import { createSession, floatTensor, hostTensor, toFloat32, type GraphSession } from './onnx/session';
-import { getReconDecoderGraph, readReconDecoderConfig, RECON_DECODER_IO } from './models/reconDecoder';
-import { getUmt5EncoderGraph, readUmt5Config, UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
-import { getWanTransformerGraph, WAN_TRANSFORMER_IO, wanTransformerFeeds } from './models/wanTransformer';
+import { readReconDecoderConfig, RECON_DECODER_IO, type ReconDecoderConfig } from './models/reconDecoder';
+import { UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
+import { WAN_TRANSFORMER_IO, wanTransformerFeeds } from './models/wanTransformer';
 import { readWanTransformerConfig, type WanTransformerConfig } from './models/wanTransformerConfig';
 import { vaeSpatialFactor } from './models/wanVaeConfig';
-import { getWanVaeEncoderGraph, readWanVaeConfig, WAN_VAE_ENCODER_IO } from './models/wanVaeEncoder';
+import { readWanVaeConfig, WAN_VAE_ENCODER_IO } from './models/wanVaeEncoder';
 import { generate, type GenerationResult, type GenerationStage } from './pipeline/generate';
 import { prepareImagePrompt } from './pipeline/imagePrep';
 import type { FlashWorldNetworks, SplatRenderer } from './pipeline/networks';
@@ -22,7 +23,6 @@ import { SeededNoise, type NoiseSource } from './pipeline/noise';
 import { tokenizeTextPrompt } from './pipeline/textPrompt';
 import { renderViews } from './splat/rasterizer';
 import { loadTokenizerFromFolder, type UnigramTokenizer } from './tokenizer';
-import { openSafetensorsFolder } from './weights/safetensors';
 import { openTorchCheckpoint } from './weights/torchCheckpoint';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -69,52 +69,44 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
   const files: ModelFiles = resolveModelFiles(options.model, options.resourcesDir);
   const provider = options.provider ?? 'cpu';
   const floatType = options.floatType ?? (provider === 'cuda' ? 'float16' : 'float32');
-  const progress = (network: string) => (e: GraphCacheEvent) => options.onLoadProgress?.({ network, event: e.type });
   const { cacheDir } = options;
 
   const tokenizer: UnigramTokenizer = loadTokenizerFromFolder(files.tokenizerDir);
-  const vaeConfig = readWanVaeConfig(files.vaeDir);
-  const ckpt = openTorchCheckpoint(files.checkpointPath);
-  const ckptId = fileFingerprint(files.checkpointPath);
   const sessions: GraphSession[] = [];
-  const open = async (network: string, path: Promise<string>) => {
-    const s = await createSession(await path, { provider });
-    options.onLoadProgress?.({ network, event: 'session' });
-    sessions.push(s);
-    return s;
-  };
 
   try {
-    const textWeights = openSafetensorsFolder(files.textEncoderDir);
-    const text = await open(
-      'text encoder',
-      getUmt5EncoderGraph({ cacheDir, weights: textWeights, config: readUmt5Config(files.textEncoderDir), floatType, onEvent: progress('text encoder') }),
-    );
-    textWeights.close();
+    // Graphs come from the model manager's builder: one place decides cache keys and build order.
+    const { graphs } = await buildModelGraphs({
+      model: files,
+      cacheDir,
+      floatType,
+      onProgress: (e) => {
+        if (e.type === 'graph') options.onLoadProgress?.({ network: e.network, event: e.state === 'cached' ? 'hit' : 'build' });
+        else if (e.type === 'graph-built') options.onLoadProgress?.({ network: e.network, event: 'built' });
+      },
+    });
+    const open = async (network: GraphNetwork) => {
+      const s = await createSession(graphs[network], { provider });
+      options.onLoadProgress?.({ network, event: 'session' });
+      sessions.push(s);
+      return s;
+    };
+    const text = await open('text encoder');
+    const vae = await open('VAE encoder');
+    const transformer = await open('transformer');
+    const recon = await open('recon decoder');
 
-    const vaeWeights = openSafetensorsFolder(files.vaeDir);
-    const vae = await open(
-      'VAE encoder',
-      getWanVaeEncoderGraph({ cacheDir, weights: vaeWeights, weightsId: vaeWeights.origin + ':' + fileFingerprintOfFolder(files.vaeDir), config: vaeConfig, floatType, onEvent: progress('VAE encoder') }),
-    );
-    vaeWeights.close();
-
-    const transformerWeights = ckpt.source('transformer.');
-    const transformerConfig: WanTransformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), transformerWeights);
-    const transformer = await open(
-      'transformer',
-      getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsId: ckptId, config: transformerConfig, floatType, onEvent: progress('transformer') }),
-    );
-
-    const reconWeights = ckpt.source('recon_decoder.');
-    const reconConfig = readReconDecoderConfig(vaeConfig, reconWeights);
-    const recon = await open(
-      'recon decoder',
-      getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config: reconConfig, floatType, onEvent: progress('recon decoder') }),
-    );
-    transformerWeights.close();
-    reconWeights.close();
-    ckpt.close();
+    // Run-time sizes: the VAE config, and the FlashWorld widths read off the checkpoint's shapes.
+    const vaeConfig = readWanVaeConfig(files.vaeDir);
+    const ckpt = openTorchCheckpoint(files.checkpointPath);
+    let transformerConfig: WanTransformerConfig;
+    let reconConfig: ReconDecoderConfig;
+    try {
+      transformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), ckpt.source('transformer.'));
+      reconConfig = readReconDecoderConfig(vaeConfig, ckpt.source('recon_decoder.'));
+    } finally {
+      ckpt.close();
+    }
 
     const networks: FlashWorldNetworks = {
       latentDim: vaeConfig.zDim,
@@ -206,7 +198,6 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     };
   } catch (error) {
     await Promise.all(sessions.map((s) => s.release()));
-    ckpt.close();
     if (error instanceof StudioError) throw error;
     throw new StudioError('RUNTIME_FAILED', `Loading the model ${files.label} failed: ${(error as Error).message}`, { cause: error });
   }
@@ -216,7 +207,3 @@ function toInt64Tokens(e: { inputIds: ArrayLike<number>; attentionMask: ArrayLik
   return { inputIds: BigInt64Array.from(Array.from(e.inputIds, BigInt)), attentionMask: BigInt64Array.from(Array.from(e.attentionMask, BigInt)) };
 }
 
-/** The VAE folder's identity for the graph cache: its weight files' fingerprints. */
-function fileFingerprintOfFolder(dir: string): string {
-  return fileFingerprint(`${dir}/diffusion_pytorch_model.safetensors`);
-}
