@@ -18,12 +18,18 @@ const rand = (n: number): number => {
 const latin = 'abcdefghijklmnopqrstuvwxyz';
 const vocab: [string, number][] = [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁', -3]];
 const seen = new Set(vocab.map((v) => v[0]));
-for (const ch of latin) vocab.push([ch, -8]), vocab.push(['▁' + ch, -7]), seen.add(ch), seen.add('▁' + ch);
+for (const ch of latin) {
+  vocab.push([ch, -8], ['▁' + ch, -7]);
+  seen.add(ch).add('▁' + ch);
+}
 for (let cp = 0x4e00; cp < 0x4e00 + 20000; cp++) vocab.push([String.fromCodePoint(cp), -9]);
 while (vocab.length < PIECES) {
   let s = rand(3) === 0 ? '▁' : '';
   for (let k = 0, n = 2 + rand(8); k < n; k++) s += rand(5) === 0 ? String.fromCodePoint(0x4e00 + rand(20000)) : latin[rand(26)];
-  if (!seen.has(s)) seen.add(s), vocab.push([s, -5 - rand(1000) / 100]);
+  if (!seen.has(s)) {
+    seen.add(s);
+    vocab.push([s, -5 - rand(1000) / 100]);
+  }
 }
 const json = JSON.stringify({
   version: '1.0',

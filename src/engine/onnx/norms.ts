@@ -3,7 +3,7 @@
  * (max 65504) as soon as |x| passes ~256, which UMT5 and Wan activations do.
  */
 import type { GraphBuilder, Value } from './graph';
-import { castIfNeeded, scalarLike } from './ops';
+import { castIfNeeded } from './ops';
 
 export interface RmsNormOptions {
   /** Element type of the result; default: the input's type (the graph float type when unknown). */

@@ -58,7 +58,6 @@ export function isTuple(value: unknown): value is readonly unknown[] {
   return Array.isArray(value) && Object.isFrozen(value);
 }
 
-const MARK = Symbol('mark');
 
 function builtinReduce(fn: PickleGlobal, args: readonly unknown[]): unknown {
   const mod = fn.module === '__builtin__' ? 'builtins' : fn.module;

@@ -67,7 +67,7 @@ export function createRays(cameras: PackedCameras, h: number, w: number, uvOffse
       // camera-space direction at depth z = -1 (OpenGL: image rows grow downwards, y up)
       let dx = ((u - 1) * cx) / fx;
       let dy = -((v - 1) * cy) / fy;
-      let dz = -1;
+      const dz = -1;
       if (bf16) {
         dx = toBf16(dx);
         dy = toBf16(dy);
