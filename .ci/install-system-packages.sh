@@ -10,8 +10,10 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 if [ "$codename" = "bookworm" ] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
   # same mirror as the machine's existing bookworm entry
-  # (only active entries: deb822 "URIs:" lines or one-line "deb" lines, not comments such as snapshot URLs)
-  mirror=$(grep -rhE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | grep -oE 'https?://[^ ]+' | grep -v security | head -n1)
+  # only files apt reads, only active entries (deb822 "URIs:" or one-line "deb"), only a Debian archive URL
+  # (not comments such as snapshot URLs, not third-party repositories)
+  files=$(ls /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+  mirror=$(grep -hE '^(URIs:|deb )' $files 2>/dev/null | grep -oE 'https?://[^ ]+/debian/?( |$)' | tr -d ' ' | grep -v security | head -n1)
   echo "deb ${mirror:-http://deb.debian.org/debian} bookworm-backports main" | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
 fi
 $SUDO apt-get update -qq
