@@ -173,4 +173,54 @@ describe.skipIf(!rendererBuilt())('camera path editor end to end (serve mode, re
         expect(Math.abs(v - [...s.position, ...s.quaternion, s.fx, s.fy, s.cx, s.cy][j])).toBeLessThan(1e-9));
     });
   }, 300_000);
+  it('insert, reorder, multi-select numeric edit, copy/paste, guard rails, shortcut list', async () => {
+    const p = await browser.newPage({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
+    await p.goto(serve.url);
+    await p.click('[data-testid=start-screen] [data-testid=example]');
+    await p.waitForSelector('[data-testid=view-pose]');
+    await p.selectOption('[data-testid=resolution-preset]', 'custom');
+    await p.fill('[data-testid=frames]', '24');
+    // Pan 180° in two keys from the view: 3 keys at 0°, 90°, 180°; at 24 frames that is ~8° a frame.
+    await p.selectOption('[data-testid=template-kind]', 'Pan');
+    await p.fill('[data-testid=template-angleDeg]', '180');
+    await p.fill('[data-testid=template-count]', '2');
+    await p.click('[data-testid=apply-template]');
+    await expect.poll(() => keyCount(p), POLL).toBe(3);
+    const codes = () => p.locator('[data-testid=guard-rail]').evaluateAll((els) => els.map((e) => e.getAttribute('data-code')));
+    await expect.poll(codes, POLL).toEqual([]);
+    // At 2 frames each step turns 180°: the guard rail says so (Generate stays enabled).
+    await p.fill('[data-testid=frames]', '2');
+    await expect.poll(codes, POLL).toContain('STEP_TURNS_TOO_MUCH');
+    await p.fill('[data-testid=frames]', '24');
+
+    // Insert halfway between keys 1 and 2: a key at 0.5 s on the path.
+    await p.locator('[data-testid=keyframe]').nth(0).locator('[data-testid=insert-after]').click();
+    await expect.poll(() => keyTimes(p), POLL).toEqual([0, 0.5, 1, 2]);
+    // Reorder: the last pose moves first; the time slots stay.
+    const poses = await keyPoses(p);
+    await p.locator('[data-testid=keyframe]').nth(3).locator('button[title="Earlier in the order"]').click();
+    await expect.poll(async () => (await keyPoses(p))[2].quaternionWXYZ, POLL).toEqual(poses[3].quaternionWXYZ);
+    expect(await keyTimes(p)).toEqual([0, 0.5, 1, 2]);
+
+    // Select keys 1 and 2 (Ctrl-click) and set one FOV on both: one undo step.
+    await p.locator('[data-testid=keyframe]').nth(0).click();
+    await p.locator('[data-testid=keyframe]').nth(1).click({ modifiers: ['Control'] });
+    await p.fill('[data-testid=key-fov]', '45');
+    await p.press('[data-testid=key-fov]', 'Enter');
+    await expect.poll(async () => (await keyPoses(p)).map((k) => k.fovYDeg), POLL).toEqual([45, 45, poses[2].fovYDeg, poses[3].fovYDeg]);
+    await p.click('[data-testid=undo]');
+    await expect.poll(async () => (await keyPoses(p))[0].fovYDeg, POLL).toBe(poses[0].fovYDeg);
+
+    // Copy the two selected keys and paste them after the last one, spacing kept.
+    await focusViewer(p);
+    await p.keyboard.press('Control+KeyC');
+    await p.keyboard.press('Control+KeyV');
+    await expect.poll(() => keyTimes(p), POLL).toEqual([0, 0.5, 1, 2, 3, 3.5]);
+
+    // The shortcut list names every shortcut.
+    await p.click('[data-testid=shortcuts]');
+    const help = await p.textContent('[data-testid=shortcut-help]');
+    for (const k of ['Space', 'Ctrl+Z', 'Ctrl+Shift+Z', 'Ctrl+C', 'Ctrl+V', 'Delete']) expect(help).toContain(k);
+    await p.close();
+  }, 120_000);
 });
