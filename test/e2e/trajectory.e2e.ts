@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { evaluateTrajectory, parseTrajectory, quatAngleBetween, sampleGenerationCameras, type CameraPose, type Trajectory } from '../../src/shared/trajectory';
 import { launchChromium, rendererBuilt, startServe, type ServeHandle } from './serveHarness';
