@@ -216,6 +216,16 @@ describe.skipIf(!rendererBuilt())('camera path editor end to end (serve mode, re
     await p.keyboard.press('Control+KeyV');
     await expect.poll(() => keyTimes(p), POLL).toEqual([0, 0.5, 1, 2, 3, 3.5]);
 
+    // The path is part of the project: save, reload, reopen → the same keys.
+    const saved = await keyPoses(p);
+    await p.fill('[data-testid=project-name]', 'E2E path');
+    await p.click('[data-testid=save-project]');
+    await p.waitForSelector('[data-testid=notice-info] >> text=Project saved');
+    await p.reload();
+    await p.click('[data-testid=recent] >> text=E2E path');
+    await expect.poll(() => keyTimes(p), POLL).toEqual([0, 0.5, 1, 2, 3, 3.5]);
+    (await keyPoses(p)).forEach((k, i) => expectPoseClose(k, saved[i], 1e-12));
+
     // The shortcut list names every shortcut.
     await p.click('[data-testid=shortcuts]');
     const help = await p.textContent('[data-testid=shortcut-help]');

@@ -3,6 +3,7 @@
  * `schemaVersion` changes when the layout does; readers migrate older versions forward.
  */
 import { z } from 'zod';
+import { trajectorySchema } from '../trajectory/document';
 import { generationRequestSchema } from '../request/generationRequest';
 import { jobSchema } from './jobSchemas';
 
@@ -29,6 +30,8 @@ export const projectDocumentSchema = z.object({
   name: z.string().min(1).max(200),
   prompt: promptDraftSchema,
   selectedJobId: z.string().nullable(),
+  /** the authored camera path (keyframes + interpolation); absent in projects saved before it existed */
+  trajectory: trajectorySchema.optional(),
 });
 export type ProjectDocument = z.infer<typeof projectDocumentSchema>;
 

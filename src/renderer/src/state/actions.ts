@@ -8,6 +8,7 @@ import type { MenuCommand } from '../../../shared/api/events';
 import type { ExportFormat } from '../../../shared/api/methods';
 import type { Example, OpenedProject, ProjectDocument } from '../../../shared/api/projectSchemas';
 import { parseGenerationRequestText, toRequestJson, validateGenerationRequest } from '../../../shared/request/generationRequest';
+import { createTrajectory } from '../../../shared/trajectory/document';
 import { draftToRequest, draftToSettings, emptyDraft, promptProblems, settingsToDraft } from './promptSlice';
 import { useStudio } from './store';
 
@@ -65,7 +66,8 @@ export async function refreshLists(): Promise<void> {
 
 function currentDocument(): ProjectDocument {
   const s = useStudio.getState();
-  return { name: s.projectName, prompt: s.draft, selectedJobId: s.selectedJobId };
+  const path = s.trajectory.trajectory;
+  return { name: s.projectName, prompt: s.draft, selectedJobId: s.selectedJobId, ...(path.keyframes.length > 0 ? { trajectory: path } : {}) };
 }
 
 async function autosave(): Promise<void> {
@@ -168,7 +170,10 @@ export async function exportSelected(format: ExportFormat): Promise<void> {
 function applyOpened(opened: OpenedProject): void {
   const s = useStudio.getState();
   s.setProject(opened.document.name, opened.path);
-  useStudio.setState({ draft: opened.document.prompt, jobs: opened.jobs, dirty: false });
+  useStudio.setState({ draft: opened.document.prompt, jobs: opened.jobs });
+  // The saved path (its samples equal the saved cameras); a new, empty history.
+  s.trajectoryEditor.load(opened.document.trajectory ?? createTrajectory());
+  useStudio.setState({ dirty: false });
   s.setScreen('studio');
   selectJob(opened.document.selectedJobId);
 }
@@ -178,6 +183,7 @@ export async function newProject(): Promise<void> {
     await studioApi().newProject();
     await studioApi().discardRecovery();
     useStudio.setState({ draft: emptyDraft(), selectedJobId: null, jobs: [] });
+    useStudio.getState().trajectoryEditor.load(createTrajectory());
     useStudio.getState().setProject('Untitled', null);
     useStudio.getState().showSplats({ kind: 'none' });
     useStudio.getState().setScreen('studio');
