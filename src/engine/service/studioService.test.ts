@@ -53,6 +53,17 @@ function waitFor(service: StudioService, predicate: (jobs: Job[]) => boolean, ti
   });
 }
 
+/**
+ * Job `id` is running and has reached step 1 (active, or already past it). Waiting for the
+ * transient "step 1 active" alone can miss it on a loaded machine: the check reads the snapshot
+ * after the event, when the job may have moved on.
+ */
+function reachedStep1(jobs: Job[], id: string): boolean {
+  const job = jobs.find((j) => j.id === id)!;
+  const step1 = job.progress?.stages.find((s) => s.id === 'step1');
+  return job.status === 'running' && (step1?.state === 'active' || step1?.state === 'done');
+}
+
 describe('studio service with a fake engine', () => {
   it('runs queued jobs one at a time with progress, and serves their PLY and SPZ', async () => {
     const { service, events } = await setup(25);
@@ -72,11 +83,11 @@ describe('studio service with a fake engine', () => {
   });
 
   it('cancels a running job and a queued one; the rest still runs', async () => {
-    const { service } = await setup(20);
+    const { service } = await setup(150); // 15 stages × 150 ms: still running when the test cancels it
     const a = service.enqueue(settings(1));
     const b = service.enqueue(settings(2));
     const c = service.enqueue(settings(3));
-    await waitFor(service, (js) => js.find((j) => j.id === a.id)!.progress?.stages.some((s) => s.id === 'step1' && s.state === 'active') ?? false);
+    await waitFor(service, (js) => reachedStep1(js, a.id));
     service.cancelJob(a.id);
     service.cancelJob(b.id);
     const jobs = await waitFor(service, (js) => js.find((j) => j.id === c.id)!.status === 'done');
@@ -84,10 +95,10 @@ describe('studio service with a fake engine', () => {
   });
 
   it('an engine crash fails the running job with the reason, restarts the engine, and queued jobs run', async () => {
-    const { service, control, events } = await setup(20);
+    const { service, control, events } = await setup(150); // still running when the test crashes the engine
     const a = service.enqueue(settings(1));
     const b = service.enqueue(settings(2));
-    await waitFor(service, (js) => js.find((j) => j.id === a.id)!.progress?.stages.some((s) => s.id === 'step1' && s.state === 'active') ?? false);
+    await waitFor(service, (js) => reachedStep1(js, a.id));
     control.processes.at(-1)!.crash({ code: null, signal: 'SIGKILL' });
     const jobs = await waitFor(service, (js) => js.find((j) => j.id === b.id)!.status === 'done');
     const failed = jobs.find((j) => j.id === a.id)!;
