@@ -1,17 +1,8 @@
 /** Seeded random engine Gaussians and splat sets for the splat format tests. */
 import { allocateSplatSet, type SplatSet } from '../../src/engine/splat/splatSet';
+import { seededRandom } from './randomSplatScene';
 
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /**
  * Engine output as upstream's scene_params: per Gaussian xyz(3) opacity(1, in (0,1)) scale(3,
