@@ -33,6 +33,8 @@ export const TRAJECTORY_SHORTCUTS: readonly Shortcut[] = [
   { keys: 'Ctrl+A', action: 'Select all keyframes', matches: (e) => mod(e) && e.code === 'KeyA', run: () => void selectAllKeys() },
   { keys: 'P', action: 'Play / pause along the path (looks through it)', matches: (e) => !mod(e) && e.code === 'KeyP', run: togglePlay },
   { keys: 'L', action: 'Look through the path on / off', matches: (e) => !mod(e) && e.code === 'KeyL', run: () => useStudio.getState().setTrajectoryView({ lookThrough: !useStudio.getState().lookThrough }) },
+  { keys: 'G', action: 'Gizmo: move the selected keyframe', matches: (e) => !mod(e) && e.code === 'KeyG', run: () => useStudio.getState().setTrajectoryView({ gizmoMode: 'translate' }) },
+  { keys: 'R', action: 'Gizmo: rotate the selected keyframe', matches: (e) => !mod(e) && e.code === 'KeyR', run: () => useStudio.getState().setTrajectoryView({ gizmoMode: 'rotate' }) },
   { keys: '?', action: 'Show / hide this list', matches: (e) => e.key === '?', run: () => useStudio.getState().setTrajectoryView({ showShortcuts: !useStudio.getState().showShortcuts }) },
 ];
 

@@ -22,7 +22,11 @@ export interface TrajectorySlice {
   showShortcuts: boolean;
   /** the viewer camera, refreshed a few times a second (readout; Space reads the camera itself) */
   viewPose: CameraPose | null;
-  setTrajectoryView(patch: Partial<Pick<TrajectorySlice, 'lookThrough' | 'playing' | 'framePreview' | 'showShortcuts' | 'viewPose'>>): void;
+  /** what the key gizmo edits (G / R) */
+  gizmoMode: 'translate' | 'rotate';
+  /** the gizmo is being dragged: the fly controls stand still */
+  gizmoDragging: boolean;
+  setTrajectoryView(patch: Partial<Pick<TrajectorySlice, 'lookThrough' | 'playing' | 'framePreview' | 'showShortcuts' | 'viewPose' | 'gizmoMode' | 'gizmoDragging'>>): void;
   /** the headless editor; actions call it, components never hold it */
   trajectoryEditor: TrajectoryEditor;
 }
@@ -71,6 +75,8 @@ export const createTrajectorySlice: StateCreator<StudioState, [], [], Trajectory
     framePreview: false,
     showShortcuts: false,
     viewPose: null,
+    gizmoMode: 'translate',
+    gizmoDragging: false,
     setTrajectoryView: (patch) => set(patch),
   };
 };

@@ -49,7 +49,10 @@ export function FlyControls() {
     // Spark listens for keys on the whole document: typing "w" in the prompt must not fly the camera.
     const focused = document.activeElement;
     const typing = Boolean(focused && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName));
-    (controls.fpsMovement as unknown as { enable: boolean }).enable = !typing;
+    // While the key gizmo is dragged the same mouse drag must not also turn the view.
+    const dragging = useStudio.getState().gizmoDragging;
+    (controls.fpsMovement as unknown as { enable: boolean }).enable = !typing && !dragging;
+    controls.pointerControls.enable = !dragging;
     controls.update(camera);
     frames.current++;
     const now = performance.now();

@@ -6,6 +6,7 @@ import { FlyControls } from './FlyControls';
 import { CameraPath } from './CameraPath';
 import { LookThrough } from '../trajectory/LookThrough';
 import { PathOverlay } from '../trajectory/PathOverlay';
+import { KeyGizmo } from '../trajectory/KeyGizmo';
 import { FramePreview, ViewPoseReadout } from '../trajectory/FramePreview';
 
 export function Viewer() {
@@ -32,6 +33,7 @@ export function Viewer() {
         <LookThrough />
         <CameraPath />
         <PathOverlay />
+        <KeyGizmo />
         <SplatLayer />
       </Canvas>
       <div className="viewer-overlay">
@@ -48,7 +50,7 @@ export function Viewer() {
       </div>
       <FramePreview />
       {error && <div className="viewer-error">{error}</div>}
-      <div className="viewer-help">WASD move · Q/E roll · drag to look · R+Ctrl reset · Space add key · ? shortcuts</div>
+      <div className="viewer-help">WASD move · Q/E roll · drag to look · R+Ctrl reset · Space add key · G/R move/rotate key · ? shortcuts</div>
     </div>
   );
 }
