@@ -14,6 +14,7 @@
 import { dirname, join, relative } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import type { ModelFs } from './modelFs';
+import { isProcessAlive } from '../processAlive';
 
 export interface RepoCache {
   repo: string;
@@ -112,15 +113,6 @@ export async function writeRef(fs: ModelFs, rc: RepoCache, name: string, commit:
 /** Locks this process holds right now. */
 const heldLocks = new Set<string>();
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Takes the per-blob lock, so two processes (the studio and the CLI, say) never append to the same
  * .incomplete file. A lock left by a process that died is taken over. Returns the release function.
@@ -141,7 +133,7 @@ export async function lockBlob(fs: ModelFs, rc: RepoCache, etag: string, fileLab
       throw new StudioError('DOWNLOAD_LOCKED', `${fileLabel} is already being downloaded by this program. Wait for that download to finish.`);
     }
     // Our own pid in a lock we don't hold is a leftover of an earlier process that had the same pid.
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
       throw new StudioError(
         'DOWNLOAD_LOCKED',
         `${fileLabel} is being downloaded by another process (pid ${owner}). Wait for it to finish, or stop it and run the download again.`,

@@ -17,9 +17,9 @@
  *             [xyz, opacity, scales, rotations wxyz, sh (27, coefficient-major)]
  */
 import { StudioError } from '../../shared/errors';
-import { cacheKey, getOrBuildGraph, type GraphCacheEvent } from '../onnx/cache';
-import { ExternalDataWriter } from '../onnx/externalData';
-import { GraphBuilder, externalDataPath } from '../onnx/graph';
+import { cacheKey, type GraphCacheEvent } from '../onnx/cache';
+import { getCachedGraph } from '../onnx/cachedGraph';
+import type { GraphBuilder } from '../onnx/graph';
 import * as ops from '../onnx/ops';
 import type { WeightSource } from '../weights/types';
 import { headPointsPerPixel, gaussianHead } from './reconGaussianHead';
@@ -139,18 +139,12 @@ export function reconDecoderGraphKey(opts: Pick<ReconDecoderGraphOptions, 'weigh
 
 /** Path of the cached recon decoder .onnx, built on first use. */
 export function getReconDecoderGraph(opts: ReconDecoderGraphOptions): Promise<string> {
-  return getOrBuildGraph({
+  return getCachedGraph({
     cacheDir: opts.cacheDir,
     key: reconDecoderGraphKey(opts),
+    name: 'recon_decoder',
+    floatType: opts.floatType,
     onEvent: opts.onEvent,
-    build: async (dir) => {
-      const g = new GraphBuilder({
-        name: 'recon_decoder',
-        floatType: opts.floatType,
-        externalData: new ExternalDataWriter(externalDataPath(dir, 'recon_decoder')),
-      });
-      buildReconDecoder(g, opts.weights, opts.config, opts);
-      await g.save(dir, 'recon_decoder');
-    },
+    emit: (g) => buildReconDecoder(g, opts.weights, opts.config, opts),
   });
 }

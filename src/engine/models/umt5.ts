@@ -35,9 +35,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
-import { ExternalDataWriter } from '../onnx/externalData';
-import { cacheKey, fileFingerprint, getOrBuildGraph, type GraphCacheEvent } from '../onnx/cache';
-import { GraphBuilder, MS_DOMAIN, externalDataPath, type Value } from '../onnx/graph';
+import { cacheKey, fileFingerprint, type GraphCacheEvent } from '../onnx/cache';
+import { getCachedGraph } from '../onnx/cachedGraph';
+import { GraphBuilder, MS_DOMAIN, type Value } from '../onnx/graph';
 import { ops } from '../onnx';
 import type { FixedLengthEncoding } from '../tokenizer';
 import type { HostTensor } from '../onnx/session';
@@ -253,19 +253,12 @@ export async function getUmt5EncoderGraph(opts: Umt5GraphOptions): Promise<strin
   const impl = opts.impl ?? 'contrib';
   const fingerprint = opts.weightsFingerprint ?? weightFilesFingerprint(opts.weights.origin);
   const key = umt5GraphKey({ config: opts.config, floatType: opts.floatType, impl, weightsFingerprint: fingerprint });
-  return getOrBuildGraph({
+  return getCachedGraph({
     cacheDir: opts.cacheDir,
     key,
+    name: 'umt5_encoder',
+    floatType: opts.floatType,
     onEvent: opts.onEvent,
-    build: async (dir) => {
-      const externalData = new ExternalDataWriter(externalDataPath(dir, 'umt5_encoder'));
-      const g = new GraphBuilder({ name: 'umt5_encoder', floatType: opts.floatType, externalData });
-      try {
-        buildUmt5Encoder(g, opts.weights, opts.config, { impl });
-        await g.save(dir, 'umt5_encoder');
-      } finally {
-        externalData.close();
-      }
-    },
+    emit: (g) => buildUmt5Encoder(g, opts.weights, opts.config, { impl }),
   });
 }

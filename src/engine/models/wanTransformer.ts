@@ -9,9 +9,9 @@
  * Output:  output (B, latent + feat, T, H, W)  [velocity | features]
  */
 import { StudioError } from '../../shared/errors';
-import { cacheKey, getOrBuildGraph, type GraphCacheEvent } from '../onnx/cache';
-import { ExternalDataWriter } from '../onnx/externalData';
-import { GraphBuilder, externalDataPath, type Value } from '../onnx/graph';
+import { cacheKey, type GraphCacheEvent } from '../onnx/cache';
+import { getCachedGraph } from '../onnx/cachedGraph';
+import { GraphBuilder, type Value } from '../onnx/graph';
 import { floatTensor, type HostTensor } from '../onnx/session';
 import { add, cast, castIfNeeded, concat, gather, reshape, silu, split, transpose, unsqueeze } from '../onnx/ops';
 import type { FloatTensor, WeightSource } from '../weights/types';
@@ -201,17 +201,13 @@ export function wanTransformerGraphKey(opts: Omit<WanTransformerGraphOptions, 'c
 
 /** Path of the cached transformer .onnx, built first (weights streamed to external data) when absent. */
 export function getWanTransformerGraph(opts: WanTransformerGraphOptions): Promise<string> {
-  const baseName = 'wan_transformer';
-  return getOrBuildGraph({
+  return getCachedGraph({
     cacheDir: opts.cacheDir,
     key: wanTransformerGraphKey(opts),
+    name: 'wan_transformer',
+    floatType: opts.floatType,
     onEvent: opts.onEvent,
-    build: async (dir) => {
-      const externalData = new ExternalDataWriter(externalDataPath(dir, baseName));
-      const g = new GraphBuilder({ name: 'wan_transformer', floatType: opts.floatType, externalData });
-      buildWanTransformer(g, opts.weights, opts.config, { attention: opts.attention, ioType: opts.ioType });
-      await g.save(dir, baseName);
-    },
+    emit: (g) => buildWanTransformer(g, opts.weights, opts.config, { attention: opts.attention, ioType: opts.ioType }),
   });
 }
 

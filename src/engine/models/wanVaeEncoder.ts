@@ -10,9 +10,9 @@
  *   mean    (batch, z, height/16, width/16) float32 — the posterior mean (unnormalised)
  */
 import { StudioError } from '../../shared/errors';
-import { cacheKey, getOrBuildGraph, type GraphCacheEvent } from '../onnx/cache';
-import { ExternalDataWriter } from '../onnx/externalData';
-import { GraphBuilder, externalDataPath, type Value } from '../onnx/graph';
+import { cacheKey, type GraphCacheEvent } from '../onnx/cache';
+import { getCachedGraph } from '../onnx/cachedGraph';
+import { GraphBuilder, type Value } from '../onnx/graph';
 import * as ops from '../onnx/ops';
 import type { WeightSource } from '../weights/types';
 import { conv2d, convOutChannels, midBlock, residualDownBlock, wanRmsNorm, type VaeAttentionImpl, type VaeBuildContext } from './wanVaeBlocks';
@@ -133,18 +133,12 @@ export function wanVaeEncoderGraphKey(opts: Pick<WanVaeEncoderGraphOptions, 'wei
 
 /** Path of the cached encoder .onnx, built on first use. */
 export function getWanVaeEncoderGraph(opts: WanVaeEncoderGraphOptions): Promise<string> {
-  return getOrBuildGraph({
+  return getCachedGraph({
     cacheDir: opts.cacheDir,
     key: wanVaeEncoderGraphKey(opts),
+    name: 'wan_vae_encoder',
+    floatType: opts.floatType,
     onEvent: opts.onEvent,
-    build: async (dir) => {
-      const g = new GraphBuilder({
-        name: 'wan_vae_encoder',
-        floatType: opts.floatType,
-        externalData: new ExternalDataWriter(externalDataPath(dir, 'wan_vae_encoder')),
-      });
-      buildWanVaeEncoder(g, opts.weights, opts.config, opts);
-      await g.save(dir, 'wan_vae_encoder');
-    },
+    emit: (g) => buildWanVaeEncoder(g, opts.weights, opts.config, opts),
   });
 }

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StudioError } from '../../shared/errors';
+import { isProcessAlive } from '../processAlive';
 
 export const MANIFEST_NAME = 'manifest.json';
 const MANIFEST_VERSION = 1;
@@ -86,17 +87,8 @@ async function removeAbandonedTemps(cacheDir: string, folder: string): Promise<v
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
     await fs.promises.rm(path.join(cacheDir, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
