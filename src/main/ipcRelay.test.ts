@@ -56,6 +56,12 @@ const MALFORMED: Record<string, unknown[]> = {
   discardRecovery: [{}],
   pickFile: ['anything'],
   saveFile: [{ suggestedName: 'a.ply', bytes: 'AAAA', kind: 'ply' }],
+  getModelState: [1],
+  setEngineSettings: [{ model: 'test', provider: 'cuda', deviceId: -1, memoryMode: 'auto' }],
+  downloadModel: [{ token: 'has spaces in it' }],
+  verifyModel: ['now'],
+  buildModelGraphs: [{ model: 'hub' }],
+  cancelModelTask: [true],
 };
 
 const services: { stop(): void }[] = [];

@@ -1,13 +1,14 @@
 /** The engine as an Electron utilityProcess (a Node process Electron manages, with MessagePort-style messages). */
 import { utilityProcess } from 'electron';
-import { TailBuffer, type EngineLauncher } from '../engine/service/engineProcess';
+import { engineEnv, TailBuffer, type EngineLauncher } from '../engine/service/engineProcess';
 
 export function utilityProcessLauncher(entry: string): EngineLauncher {
   return (gpuIndex) => {
     const child = utilityProcess.fork(entry, [], {
       serviceName: `FlashWorld engine ${gpuIndex}`,
       stdio: ['ignore', 'inherit', 'pipe'],
-      env: { ...process.env, CUDA_VISIBLE_DEVICES: process.env.CUDA_VISIBLE_DEVICES ?? String(gpuIndex) },
+      // One engine in the app: it sees every GPU and opens the device chosen in the Model panel.
+      env: engineEnv(process.env),
     });
     const tail = new TailBuffer();
     child.stderr?.setEncoding('utf8');

@@ -71,6 +71,18 @@ export function createCallRouter(service: StudioService, shell: ShellHandlers): 
         return shell.pickFile(validateCall('pickFile', args)[0]);
       case 'saveFile':
         return shell.saveFile(validateCall('saveFile', args)[0]);
+      case 'getModelState':
+        return service.getModelState();
+      case 'setEngineSettings':
+        return service.setEngineSettings(validateCall('setEngineSettings', args)[0]);
+      case 'downloadModel':
+        return service.downloadModel(validateCall('downloadModel', args)[0]);
+      case 'verifyModel':
+        return service.verifyModel();
+      case 'buildModelGraphs':
+        return service.buildModelGraphs();
+      case 'cancelModelTask':
+        return service.cancelModelTask();
     }
     throw new StudioError('INTERNAL', `No handler for ${String(method)}.`);
   };

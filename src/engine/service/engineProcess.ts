@@ -37,6 +37,14 @@ export class TailBuffer {
   }
 }
 
+/**
+ * The engine's environment: CUDA numbers devices fastest-first by default, nvidia-smi by PCI bus;
+ * PCI_BUS_ID order makes the device the user picked from nvidia-smi's list the one CUDA opens.
+ */
+export function engineEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...base, CUDA_DEVICE_ORDER: base.CUDA_DEVICE_ORDER ?? 'PCI_BUS_ID' };
+}
+
 export interface ChildLauncherOptions {
   /** the engine entry (src/engine/host.ts through tsx, or a built .js) */
   entry: string;
@@ -50,8 +58,9 @@ export interface ChildLauncherOptions {
 
 export function childProcessLauncher(options: ChildLauncherOptions): EngineLauncher {
   return (gpuIndex) => {
-    const env = { ...(options.env ?? process.env) };
-    // Each engine sees only its own GPU (as device 0), so the runtime needs no device option.
+    const env = engineEnv(options.env ?? process.env);
+    // Each engine sees only its own GPU (as device 0); one engine alone sees them all and the
+    // runtime picks the device the user chose.
     if (options.pinGpu) env.CUDA_VISIBLE_DEVICES = String(gpuIndex);
     const child: ChildProcess = fork(options.entry, [], {
       execArgv: options.execArgv ?? [],

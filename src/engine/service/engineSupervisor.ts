@@ -8,17 +8,24 @@ import type { EngineStatus } from '../../shared/api/jobSchemas';
 import type { GenerationRequestJson } from '../../shared/request/generationRequest';
 import { hostReplySchema, type HostReply } from './hostProtocol';
 import type { EngineExit, EngineLauncher, EngineProcess } from './engineProcess';
+import type { MemoryMode } from '../../shared/engine/memoryModes';
 import type { EngineStageEvent } from './progressTracker';
 
 export type EngineDone = Extract<HostReply, { type: 'done' }>;
 
-export interface SupervisorOptions {
+/** What an engine is started with; `reconfigure` changes it and restarts the engine. */
+export interface EngineInitSettings {
+  model: string;
+  provider?: 'cpu' | 'cuda';
+  deviceId?: number;
+  memoryMode?: MemoryMode | 'auto';
+}
+
+export interface SupervisorOptions extends EngineInitSettings {
   launcher: EngineLauncher;
   gpuIndex?: number;
-  model: string;
   cacheDir: string;
   resultsDir: string;
-  provider?: 'cpu' | 'cuda';
   resourcesDir?: string;
   onStatus: (status: EngineStatus) => void;
   onStage: (jobId: string, event: EngineStageEvent) => void;
@@ -55,9 +62,13 @@ export class EngineSupervisor {
   private restartDelayMs: number;
   private startedAt = 0;
   private stopped = false;
+  /** new settings arrived while a job ran: restart once it ends */
+  private restartPending = false;
   private status: EngineStatus;
+  private init: EngineInitSettings;
 
   constructor(private readonly options: SupervisorOptions) {
+    this.init = { model: options.model, provider: options.provider, deviceId: options.deviceId, memoryMode: options.memoryMode };
     this.restartDelayMs = options.restartDelayMs ?? 500;
     this.status = {
       state: 'stopped',
@@ -68,6 +79,10 @@ export class EngineSupervisor {
       restarts: 0,
       pid: null,
       lastCrash: null,
+      provider: null,
+      deviceId: null,
+      memoryMode: null,
+      warnings: [],
     };
   }
 
@@ -77,7 +92,43 @@ export class EngineSupervisor {
 
   /** Whether a job can be handed over now (the model may still be loading: the job then waits in the host). */
   canAcceptJob(): boolean {
-    return !this.stopped && this.running === null && this.status.state !== 'crashed';
+    return !this.stopped && !this.restartPending && this.running === null && this.status.state !== 'crashed';
+  }
+
+  /** The settings the engine was (or will be) started with. */
+  settings(): EngineInitSettings {
+    return { ...this.init };
+  }
+
+  /**
+   * Starts the engine again with new settings. A running job finishes first (the restart waits
+   * for it; no new job starts meanwhile); queued jobs live in the service and run afterwards.
+   */
+  reconfigure(settings: EngineInitSettings): void {
+    this.init = { ...settings };
+    if (this.stopped) return;
+    if (this.running) {
+      this.restartPending = true;
+      return;
+    }
+    this.restartNow();
+  }
+
+  private restartNow(): void {
+    this.restartPending = false;
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+    }
+    const proc = this.process;
+    // Cleared first: the old process's exit must not read as a crash.
+    this.process = null;
+    proc?.kill();
+    const reason = new StudioError('CANCELLED', 'The engine restarted with new settings; export the video again.');
+    for (const task of this.videoTasks.values()) task.reject(reason);
+    this.videoTasks.clear();
+    this.restartDelayMs = this.options.restartDelayMs ?? 500;
+    this.start();
   }
 
   isLoaded(): boolean {
@@ -91,6 +142,7 @@ export class EngineSupervisor {
 
   start(): void {
     if (this.process || this.stopped) return;
+    this.restartPending = false;
     this.startedAt = Date.now();
     // Process first, status after: a status listener may hand us a job right away.
     const proc = this.options.launcher(this.options.gpuIndex ?? 0);
@@ -99,13 +151,15 @@ export class EngineSupervisor {
     proc.onExit((exit) => this.handleExit(proc, exit));
     proc.send({
       type: 'init',
-      model: this.options.model,
+      model: this.init.model,
       cacheDir: this.options.cacheDir,
       resultsDir: this.options.resultsDir,
-      provider: this.options.provider,
+      provider: this.init.provider,
+      deviceId: this.init.deviceId,
+      memoryMode: this.init.memoryMode,
       resourcesDir: this.options.resourcesDir,
     });
-    this.setStatus({ state: 'starting', loadFraction: 0, pid: proc.pid ?? null });
+    this.setStatus({ state: 'starting', model: this.init.model, label: null, loadFraction: 0, pid: proc.pid ?? null, provider: null, deviceId: null, memoryMode: null, warnings: [] });
   }
 
   private handleMessage(proc: EngineProcess, raw: unknown): void {
@@ -123,7 +177,16 @@ export class EngineSupervisor {
         if (this.running) this.options.onStage(this.running.jobId, { stage: 'load', fraction: msg.fraction });
         break;
       case 'ready':
-        this.setStatus({ state: this.running ? 'busy' : 'ready', label: msg.label, randomWeights: msg.randomWeights, loadFraction: 1 });
+        this.setStatus({
+          state: this.running ? 'busy' : 'ready',
+          label: msg.label,
+          randomWeights: msg.randomWeights,
+          loadFraction: 1,
+          provider: msg.provider ?? this.init.provider ?? 'cpu',
+          deviceId: msg.deviceId ?? null,
+          memoryMode: msg.memoryMode ?? null,
+          warnings: msg.warnings ?? [],
+        });
         break;
       case 'fatal':
         this.crash(proc, `The engine could not start: ${msg.message}`, msg.code);
@@ -151,6 +214,9 @@ export class EngineSupervisor {
         } else {
           job.reject(new StudioError(msg.code as StudioError['code'], msg.message));
         }
+        // Before the service hears of the job's end (promise callbacks run later), so the next
+        // job goes to the restarted engine.
+        if (this.restartPending) this.restartNow();
         break;
       }
     }

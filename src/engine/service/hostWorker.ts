@@ -12,7 +12,9 @@ import { encodePly } from '../splat/ply';
 import { encodeSpz } from '../splat/spz';
 import { gaussianStride, prepareExport } from '../splat/export';
 import { UPSTREAM_SH_DEGREE } from '../splat/formatConstants';
-import { hostRequestSchema, type HostReply } from './hostProtocol';
+import { hostRequestSchema, type HostBuild, type HostReply } from './hostProtocol';
+import type { GraphBuildOptions, GraphBuildResult } from '../model/buildGraphs';
+import type { MemoryMode } from '../../shared/engine/memoryModes';
 import { thumbnailDataUrl } from './thumbnail';
 
 /** Renders an MP4 of engine output along its normalised cameras (src/engine/splat/video.ts). */
@@ -23,7 +25,15 @@ export const SCENES_KEPT_FOR_VIDEO = 2;
 
 /** What the host needs of the runtime (src/engine/runtime.ts `FlashWorldRuntime`). */
 export interface HostRuntime {
-  info: { label: string; randomWeights: boolean };
+  info: {
+    label: string;
+    randomWeights: boolean;
+    /** what it actually runs on (CUDA may have fallen back to the CPU; `warnings` then says why) */
+    provider?: 'cpu' | 'cuda';
+    deviceId?: number | null;
+    memoryMode?: MemoryMode | null;
+    warnings?: string[];
+  };
   generateScene(
     request: GenerationRequest,
     options: { seed?: number; signal?: AbortSignal; onStage?: (stage: GenerationStage) => void },
@@ -34,9 +44,19 @@ export type RuntimeFactory = (init: {
   model: string;
   cacheDir: string;
   provider?: 'cpu' | 'cuda';
+  deviceId?: number;
+  memoryMode?: MemoryMode | 'auto';
   resourcesDir?: string;
   onLoadFraction: (fraction: number) => void;
 }) => Promise<HostRuntime>;
+
+/** src/engine/model/buildGraphs.ts `buildModelGraphs` (injected so the host file stays light). */
+export type GraphBuilder = (options: GraphBuildOptions) => Promise<GraphBuildResult>;
+
+async function defaultGraphBuilder(options: GraphBuildOptions): Promise<GraphBuildResult> {
+  const { buildModelGraphs } = await import('../model/buildGraphs');
+  return buildModelGraphs(options);
+}
 
 /** The runtime builds or loads this many networks (UMT5, VAE encoder, transformer, recon decoder). */
 export const NETWORKS_TO_LOAD = 4;
@@ -52,7 +72,7 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   await rename(tmp, path);
 }
 
-export function createHostWorker(post: (reply: HostReply) => void, createRuntime: RuntimeFactory, writeVideo?: VideoWriter) {
+export function createHostWorker(post: (reply: HostReply) => void, createRuntime: RuntimeFactory, writeVideo?: VideoWriter, buildGraphs: GraphBuilder = defaultGraphBuilder) {
   let runtime: Promise<HostRuntime> | null = null;
   let resultsDir = '';
   const aborts = new Map<string, AbortController>();
@@ -114,6 +134,24 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
     }
   }
 
+  async function build(msg: HostBuild): Promise<void> {
+    try {
+      const result = await buildGraphs({
+        model: msg.model,
+        cacheDir: msg.cacheDir,
+        provider: msg.provider,
+        resourcesDir: msg.resourcesDir,
+        onProgress: (event) => {
+          if (event.type !== 'done') post({ type: 'buildEvent', taskId: msg.taskId, event });
+        },
+      });
+      post({ type: 'buildDone', taskId: msg.taskId, graphs: result.graphs, built: result.built, cached: result.cached });
+    } catch (error) {
+      const e = error instanceof StudioError ? error : new StudioError('GRAPH_BUILD_FAILED', `Building the graphs failed: ${(error as Error)?.message ?? error}`);
+      post({ type: 'buildFailed', taskId: msg.taskId, code: e.code, message: e.message });
+    }
+  }
+
   return function handle(raw: unknown): void {
     const parsed = hostRequestSchema.safeParse(raw);
     if (!parsed.success) {
@@ -131,11 +169,23 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
           model: msg.model,
           cacheDir: msg.cacheDir,
           provider: msg.provider,
+          deviceId: msg.deviceId,
+          memoryMode: msg.memoryMode,
           resourcesDir: msg.resourcesDir,
           onLoadFraction: (fraction) => post({ type: 'loading', fraction: Math.min(1, fraction) }),
         });
         runtime.then(
-          (rt) => post({ type: 'ready', label: rt.info.label, randomWeights: rt.info.randomWeights, loadMs: performance.now() - loadStart }),
+          (rt) =>
+            post({
+              type: 'ready',
+              label: rt.info.label,
+              randomWeights: rt.info.randomWeights,
+              loadMs: performance.now() - loadStart,
+              provider: rt.info.provider ?? msg.provider ?? 'cpu',
+              deviceId: rt.info.deviceId ?? null,
+              memoryMode: rt.info.memoryMode ?? null,
+              warnings: rt.info.warnings ?? [],
+            }),
           (error: unknown) => {
             const e = error instanceof StudioError ? error : new StudioError('RUNTIME_FAILED', String((error as Error)?.message ?? error));
             post({ type: 'fatal', code: e.code, message: e.message });
@@ -155,6 +205,9 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
         break;
       case 'video':
         chain = chain.then(() => video(msg.taskId, msg.jobId, msg.path));
+        break;
+      case 'buildGraphs':
+        void build(msg);
         break;
     }
   };

@@ -28,7 +28,9 @@ afterEach(() => services.splice(0).forEach((s) => s.stop()));
 async function setup(stepDelayMs = 5, engineCount = 1) {
   const { launcher, control } = fakeEngineLauncher({ stepDelayMs });
   const dataDir = mkdtempSync(join(tmpdir(), 'fw-service-'));
-  const service = new StudioService({ dataDir, examplesDir: resolve('examples'), launcher, shell: 'serve', restartDelayMs: 10, engineCount });
+  // An empty Hugging Face cache: the official model is "not downloaded" on any machine.
+  const modelEnv = { HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'fw-service-hub-')) };
+  const service = new StudioService({ dataDir, examplesDir: resolve('examples'), launcher, shell: 'serve', restartDelayMs: 10, engineCount, modelEnv });
   services.push(service);
   const events: StudioEvent[] = [];
   service.subscribe((e) => events.push(e));

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { StudioError } from '../../shared/errors';
-import type { Job, JobSettings, ModelInfo } from '../../shared/api/jobSchemas';
+import type { Job, JobSettings } from '../../shared/api/jobSchemas';
+import type { DownloadModelOptions, EngineSettings, ModelState, ModelTask } from '../../shared/api/modelSchemas';
 import type { StudioEvent } from '../../shared/api/events';
 import type { ExportBytes, ExportFormat, ProjectSource, Recovery, ResultFormat, Snapshot } from '../../shared/api/methods';
 import { PROJECT_FILE_EXTENSION, recentProjectSchema, type Example, type OpenedProject, type ProjectDocument, type RecentProject } from '../../shared/api/projectSchemas';
@@ -16,7 +17,9 @@ import { validateGenerationRequest, toRequestJson } from '../../shared/request/g
 import { EtaModel } from './etaModel';
 import { JobQueue } from './jobQueue';
 import { ProgressTracker, type EngineStageEvent } from './progressTracker';
-import { EngineSupervisor } from './engineSupervisor';
+import { EngineSupervisor, type EngineInitSettings } from './engineSupervisor';
+import { ModelManager } from './modelManager';
+import { systemGpuProbe, type GpuProbe } from './modelState';
 import type { EngineLauncher } from './engineProcess';
 import { packProject, unpackProject, writeFileAtomic, type ProjectResultBytes } from './projectFile';
 import { imageFileToDataUrl } from './imageFiles';
@@ -34,6 +37,12 @@ export interface StudioServiceOptions {
   restartDelayMs?: number;
   /** false: never offer MP4 (tests of other parts); default: offered when ffmpeg runs */
   videoAvailable?: boolean;
+  /** HF_HOME / HF_HUB_CACHE / HF_ENDPOINT / HF_TOKEN for the model manager (default: this process's) */
+  modelEnv?: NodeJS.ProcessEnv;
+  /** GPUs and the CUDA provider (default: nvidia-smi and onnxruntime-node's folder) */
+  gpuProbe?: GpuProbe;
+  /** least time between two model download progress events (default 100 ms) */
+  modelProgressIntervalMs?: number;
 }
 
 /**
@@ -47,16 +56,6 @@ function ffmpegProblem(): string | null {
   return `MP4 export needs ffmpeg, and "${candidate}" could not be run. Install ffmpeg or set FFMPEG_PATH, then restart the studio.`;
 }
 
-const MODELS: ModelInfo[] = [
-  { id: 'test', label: 'Test model (random weights)', randomWeights: true, available: true, reason: null },
-  {
-    id: 'hub',
-    label: 'FlashWorld (official weights)',
-    randomWeights: false,
-    available: false,
-    reason: 'The official weights are not downloaded yet (about 30 GB; the model download is not built yet). Use the test model.',
-  },
-];
 const MAX_RECENT = 10;
 /** Progress events faster than this are merged: the UI can't show them and IPC would flood. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -78,9 +77,24 @@ export class StudioService {
   private readonly ffmpegProblem: string | null;
   private eta = new EtaModel();
   private readonly resultsDir: string;
+  private readonly models: ModelManager;
 
   constructor(private readonly options: StudioServiceOptions) {
     this.resultsDir = join(options.dataDir, 'results');
+    const graphCacheDir = join(options.dataDir, 'graph-cache');
+    this.models = new ModelManager({
+      dataDir: options.dataDir,
+      graphCacheDir,
+      env: options.modelEnv ?? process.env,
+      resourcesDir: options.resourcesDir,
+      engineCount: options.engineCount ?? 1,
+      launcher: options.launcher,
+      probe: options.gpuProbe ?? systemGpuProbe,
+      defaults: options.provider ? { provider: options.provider } : undefined,
+      progressIntervalMs: options.modelProgressIntervalMs,
+      emit: (event) => this.emit(event),
+      onSettings: (settings) => this.engines.forEach((e) => e.supervisor.reconfigure(this.engineInit(settings))),
+    });
     this.queue = new JobQueue((change) => this.emit(change));
     this.ffmpegProblem = options.videoAvailable === false ? 'Video export is switched off for this backend.' : ffmpegProblem();
     for (let i = 0; i < (options.engineCount ?? 1); i++) {
@@ -89,7 +103,7 @@ export class StudioService {
         launcher: options.launcher,
         gpuIndex: i,
         model: 'test',
-        cacheDir: join(options.dataDir, 'graph-cache'),
+        cacheDir: graphCacheDir,
         resultsDir: this.resultsDir,
         provider: options.provider,
         resourcesDir: options.resourcesDir,
@@ -111,12 +125,23 @@ export class StudioService {
     } catch {
       // No runs measured yet (or an unreadable file): estimates start from defaults.
     }
-    // Load the model now, so the first job doesn't wait for it.
-    for (const e of this.engines) e.supervisor.start();
+    const settings = await this.models.load();
+    // Load the model now (with the saved settings), so the first job doesn't wait for it.
+    this.engines.forEach((e) => e.supervisor.reconfigure(this.engineInit(settings)));
   }
 
   stop(): void {
+    this.models.stop();
     for (const e of this.engines) e.supervisor.stop();
+  }
+
+  /**
+   * One engine sees every GPU and opens the chosen device; with one engine per GPU each is pinned
+   * to its own (CUDA_VISIBLE_DEVICES) and opens its device 0.
+   */
+  private engineInit(settings: EngineSettings): EngineInitSettings {
+    const single = (this.options.engineCount ?? 1) <= 1;
+    return { model: settings.model, provider: settings.provider, deviceId: single ? settings.deviceId : undefined, memoryMode: settings.memoryMode };
   }
 
   subscribe(listener: (event: StudioEvent) => void): () => void {
@@ -146,7 +171,7 @@ export class StudioService {
       recovery,
       jobs: this.queue.list(),
       engine: this.engines[0].supervisor.getStatus(),
-      models: MODELS,
+      models: this.models.models(),
       shell: this.options.shell,
       exportFormats: [
         { format: 'ply', available: true, reason: null },
@@ -158,9 +183,7 @@ export class StudioService {
   }
 
   enqueue(settings: JobSettings): Job {
-    const model = MODELS.find((m) => m.id === settings.model);
-    if (!model) throw new StudioError('INVALID_REQUEST', `Unknown model "${settings.model}". Choose one from the model list.`);
-    if (!model.available) throw new StudioError('INVALID_REQUEST', `${model.label} can't run: ${model.reason}`);
+    this.models.checkJobModel(settings.model);
     // Full request checks (prompt present, sizes multiple of 32, cameras) before it waits in line.
     validateGenerationRequest(settings.request, 'The job');
     const job = this.queue.add(settings, Date.now());
@@ -192,10 +215,19 @@ export class StudioService {
   private dispatch(): void {
     for (const engine of this.engines) {
       if (engine.jobId || !engine.supervisor.canAcceptJob()) continue;
-      const next = this.queue.nextQueued();
+      const next = this.nextRunnable();
       if (!next) return;
       void this.runOn(engine, next);
     }
+  }
+
+  /** The next queued job; ones for another model than the engine runs (from a reopened project, a retry) fail with the fix. */
+  private nextRunnable(): Job | undefined {
+    for (let next = this.queue.nextQueued(); next; next = this.queue.nextQueued()) {
+      if (next.settings.model === this.models.settings().model) return next;
+      this.queue.finish(next.id, { status: 'failed', error: this.models.mismatch(next.settings.model).toJSON() }, Date.now());
+    }
+    return undefined;
   }
 
   private etaKey(job: Job) {
@@ -281,6 +313,33 @@ export class StudioService {
       await engine.supervisor.renderVideo(id, path);
     }
     return { fileName: `${stem}-${job.settings.seed}.mp4`, bytes: new Uint8Array(await readFile(path)) };
+  }
+
+  // ---- model manager and engine settings ----
+
+  getModelState(): Promise<ModelState> {
+    return this.models.getModelState();
+  }
+
+  /** Saves the settings; the engine restarts with them (after its running job; queued jobs wait). */
+  setEngineSettings(settings: EngineSettings): Promise<ModelState> {
+    return this.models.setEngineSettings(settings);
+  }
+
+  downloadModel(options: DownloadModelOptions): ModelTask {
+    return this.models.downloadModel(options);
+  }
+
+  verifyModel(): ModelTask {
+    return this.models.verifyModel();
+  }
+
+  buildModelGraphs(): ModelTask {
+    return this.models.buildModelGraphs();
+  }
+
+  cancelModelTask(): void {
+    this.models.cancelModelTask();
   }
 
   // ---- examples ----

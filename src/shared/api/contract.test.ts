@@ -56,6 +56,10 @@ describe('call validation', () => {
     ['bytes as a number array', 'openProject', [{ fileName: 'a.fwproj', bytes: [1, 2, 3] }]],
     ['extra argument', 'removeJob', ['job1', 'more']],
     ['file kind not offered', 'pickFile', ['executable']],
+    ['memory mode not offered', 'setEngineSettings', [{ model: 'test', provider: 'cuda', deviceId: 0, memoryMode: 'turbo' }]],
+    ['a model the engine cannot load', 'setEngineSettings', [{ model: '../x', provider: 'cpu', deviceId: 0, memoryMode: 'auto' }]],
+    ['a device id that is not an index', 'setEngineSettings', [{ model: 'test', provider: 'cuda', deviceId: 1.5, memoryMode: 'gpu' }]],
+    ['a download token with spaces', 'downloadModel', [{ token: 'hf_x; rm -rf' }]],
   ])('rejects %s with INVALID_MESSAGE', (_name, method, args) => {
     try {
       validateCall(method, args);
@@ -85,5 +89,9 @@ describe('call validation', () => {
   it('events are validated by type', () => {
     expect(studioEventSchema.safeParse({ type: 'menu', command: 'save-project' }).success).toBe(true);
     expect(studioEventSchema.safeParse({ type: 'menu', command: 'format-disk' }).success).toBe(false);
+    const task = { id: 1, kind: 'download', state: 'running', startedAt: 0, finishedAt: null, unit: 'bytes', items: [], done: 5, total: 10, bytesPerSecond: 2, message: null, summary: null, problems: [], error: null };
+    expect(studioEventSchema.safeParse({ type: 'modelTask', task }).success).toBe(true);
+    expect(studioEventSchema.safeParse({ type: 'modelTask', task: { ...task, kind: 'format' } }).success).toBe(false);
+    expect(studioEventSchema.safeParse({ type: 'engineSettings', settings: { model: 'test', provider: 'cpu', deviceId: 0, memoryMode: 'auto' } }).success).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 export * from './jobSchemas';
 export * from './projectSchemas';
+export * from './modelSchemas';
 export * from './events';
 export * from './methods';
 export * from './studioApi';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { generationRequestSchema } from '../request/generationRequest';
+import { MEMORY_MODES } from '../engine/memoryModes';
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
@@ -92,6 +93,13 @@ export const engineStatusSchema = z.object({
   /** the engine process id (shown in the status tooltip; tests kill it to prove recovery) */
   pid: z.number().int().nullable(),
   lastCrash: z.object({ reason: z.string(), at: z.number(), jobId: z.string().nullable() }).nullable(),
+  /** where the loaded model runs, as the engine reports it once ready (null before) */
+  provider: z.enum(['cpu', 'cuda']).nullable(),
+  deviceId: z.number().int().nullable(),
+  /** the memory mode in use (the one "automatic" picked, when it was automatic) */
+  memoryMode: z.enum(MEMORY_MODES).nullable(),
+  /** what the user must know about how it runs, e.g. "CUDA unavailable: …; running on the CPU" */
+  warnings: z.array(z.string()),
 });
 export type EngineStatus = z.infer<typeof engineStatusSchema>;
 

@@ -20,4 +20,10 @@ export const STUDIO_METHOD_NAME_LIST = [
   'discardRecovery',
   'pickFile',
   'saveFile',
+  'getModelState',
+  'setEngineSettings',
+  'downloadModel',
+  'verifyModel',
+  'buildModelGraphs',
+  'cancelModelTask',
 ] as const;

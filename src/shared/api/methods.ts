@@ -11,6 +11,7 @@ import {
   projectDocumentSchema,
   recentProjectSchema,
 } from './projectSchemas';
+import { downloadModelOptionsSchema, engineSettingsSchema, modelStateSchema, modelTaskSchema } from './modelSchemas';
 
 const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "must be bytes (Uint8Array)" });
 
@@ -95,6 +96,16 @@ export const studioMethods = {
   discardRecovery: method(z.tuple([]), z.void()),
   pickFile: method(z.tuple([fileKindSchema]), pickedFileSchema.nullable()),
   saveFile: method(z.tuple([saveFileRequestSchema]), saveOutcomeSchema),
+  // ---- model manager and engine settings ----
+  getModelState: method(z.tuple([]), modelStateSchema),
+  /** saves the settings and restarts the engine with them (after the running job, if any) */
+  setEngineSettings: method(z.tuple([engineSettingsSchema]), modelStateSchema),
+  /** starts the download (progress as `modelTask` events); resumes partial files */
+  downloadModel: method(z.tuple([downloadModelOptionsSchema]), modelTaskSchema),
+  verifyModel: method(z.tuple([]), modelTaskSchema),
+  buildModelGraphs: method(z.tuple([]), modelTaskSchema),
+  /** stops the running download, verification or build (a download resumes later) */
+  cancelModelTask: method(z.tuple([]), z.void()),
 } as const;
 
 export type StudioMethodName = keyof typeof studioMethods;
