@@ -9,7 +9,13 @@ import type { GenerationRequest } from '../shared/request/generationRequest';
 import { buildModelGraphs, type GraphNetwork } from './model/buildGraphs';
 import { resolveModelFiles, type ModelFiles } from './model/modelFiles';
 import type { GraphCacheEvent } from './onnx/cache';
-import { createSession, floatTensor, hostTensor, toFloat32, type GraphSession } from './onnx/session';
+import { floatTensor, hostTensor, toFloat32, type HostTensor } from './onnx/session';
+import { MEMORY_MODE_INFO, type MemoryMode } from '../shared/engine/memoryModes';
+import { explainCudaFailure } from './gpu/cudaFailure';
+import { cudaProviderProblem } from './gpu/cudaProvider';
+import { listGpus } from './gpu/nvidiaSmi';
+import { estimateMemoryModes, fastestFittingMode, graphWeightBytes } from './memory/memoryEstimate';
+import { NetworkSlots } from './networkSlots';
 import { readReconDecoderConfig, RECON_DECODER_IO, type ReconDecoderConfig } from './models/reconDecoder';
 import { UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
 import { WAN_TRANSFORMER_IO, wanTransformerFeeds } from './models/wanTransformer';
@@ -33,6 +39,10 @@ export interface RuntimeOptions {
   /** where built ONNX graphs are cached */
   cacheDir: string;
   provider?: ExecutionProvider;
+  /** CUDA device (nvidia-smi's index); default 0 */
+  deviceId?: number;
+  /** where each network runs on a CUDA device (shared/engine/memoryModes.ts); 'auto': the fastest that fits */
+  memoryMode?: MemoryMode | 'auto';
   /** fp16 graphs where safe; default: fp16 on CUDA, fp32 on the CPU */
   floatType?: 'float32' | 'float16';
   resourcesDir?: string;
@@ -56,8 +66,21 @@ export interface SceneResult extends GenerationResult {
   image: Float32Array | null;
 }
 
+export interface RuntimeInfo {
+  label: string;
+  randomWeights: boolean;
+  /** the provider actually used (a CUDA request falls back to the CPU when CUDA can't run) */
+  provider: ExecutionProvider;
+  deviceId: number;
+  /** the mode actually used ('auto' resolved) */
+  memoryMode: MemoryMode;
+  floatType: 'float32' | 'float16';
+  /** things the user should know (CPU fallback, no mode fits) */
+  warnings: string[];
+}
+
 export interface FlashWorldRuntime {
-  readonly info: { label: string; randomWeights: boolean; provider: ExecutionProvider; floatType: 'float32' | 'float16' };
+  readonly info: RuntimeInfo;
   readonly networks: FlashWorldNetworks;
   generateScene(request: GenerationRequest, options?: SceneOptions): Promise<SceneResult>;
   dispose(): Promise<void>;
@@ -65,14 +88,59 @@ export interface FlashWorldRuntime {
 
 const TEXT_CACHE_SIZE = 16;
 
+/** Sizes 'auto' plans for: upstream's default generation. */
+const AUTO_PLAN_SIZE = { frames: 24, height: 480, width: 704 };
+
+/**
+ * Decides the provider before anything is built: a CUDA request on a machine that can't run the
+ * CUDA provider falls back to the CPU with a warning instead of failing.
+ */
+async function preflight(options: RuntimeOptions, warnings: string[]): Promise<ExecutionProvider> {
+  if ((options.provider ?? 'cpu') === 'cpu') return 'cpu';
+  const providerProblem = cudaProviderProblem();
+  if (providerProblem) {
+    warnings.push(`Running on the CPU (much slower): ${providerProblem}`);
+    return 'cpu';
+  }
+  const { gpus, problem } = await listGpus();
+  if (problem) {
+    warnings.push(`Running on the CPU (much slower): ${problem}`);
+    return 'cpu';
+  }
+  const deviceId = options.deviceId ?? 0;
+  if (!gpus.some((g) => g.index === deviceId)) {
+    throw new StudioError(
+      'GPU_UNAVAILABLE',
+      `GPU ${deviceId} does not exist: this machine has ${gpus.length} NVIDIA GPU(s) (${gpus.map((g) => `${g.index}: ${g.name}`).join(', ')}). Choose one of them.`,
+    );
+  }
+  return 'cuda';
+}
+
+async function resolveMemoryMode(requested: MemoryMode | 'auto', graphs: Record<GraphNetwork, string>, deviceId: number, warnings: string[]): Promise<MemoryMode> {
+  if (requested !== 'auto') return requested;
+  const { gpus } = await listGpus();
+  const gpu = gpus.find((g) => g.index === deviceId);
+  if (!gpu) return 'gpu';
+  const estimates = estimateMemoryModes(graphWeightBytes(graphs), AUTO_PLAN_SIZE);
+  const mode = fastestFittingMode(estimates, gpu.memoryFreeBytes);
+  if (mode) return mode;
+  warnings.push(
+    `No memory mode is expected to fit the ${(gpu.memoryFreeBytes / 1e9).toFixed(1)} GB free on ${gpu.name}; trying "${MEMORY_MODE_INFO['low-vram'].label}". Close other GPU programs or lower the resolution if it runs out of memory.`,
+  );
+  return 'low-vram';
+}
+
 export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<FlashWorldRuntime> {
   const files: ModelFiles = resolveModelFiles(options.model, options.resourcesDir);
-  const provider = options.provider ?? 'cpu';
+  const warnings: string[] = [];
+  const provider = await preflight(options, warnings);
+  const deviceId = options.deviceId ?? 0;
   const floatType = options.floatType ?? (provider === 'cuda' ? 'float16' : 'float32');
   const { cacheDir } = options;
 
   const tokenizer: UnigramTokenizer = loadTokenizerFromFolder(files.tokenizerDir);
-  const sessions: GraphSession[] = [];
+  let slots: NetworkSlots | null = null;
 
   try {
     // Graphs come from the model manager's builder: one place decides cache keys and build order.
@@ -85,16 +153,12 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
         else if (e.type === 'graph-built') options.onLoadProgress?.({ network: e.network, event: 'built' });
       },
     });
-    const open = async (network: GraphNetwork) => {
-      const s = await createSession(graphs[network], { provider });
-      options.onLoadProgress?.({ network, event: 'session' });
-      sessions.push(s);
-      return s;
-    };
-    const text = await open('text encoder');
-    const vae = await open('VAE encoder');
-    const transformer = await open('transformer');
-    const recon = await open('recon decoder');
+    const memoryMode = provider === 'cuda' ? await resolveMemoryMode(options.memoryMode ?? 'gpu', graphs, deviceId, warnings) : 'gpu';
+    const live = new NetworkSlots({ graphs, provider, deviceId, memoryMode, onOpened: (network) => options.onLoadProgress?.({ network, event: 'session' }) });
+    slots = live;
+    // Load what stays loaded now, so the first job doesn't wait for it.
+    for (const network of live.resident()) await withCudaExplained(network, memoryMode, deviceId, () => live.get(network));
+    live.takeLoadMs();
 
     // Run-time sizes: the VAE config, and the FlashWorld widths read off the checkpoint's shapes.
     const vaeConfig = readWanVaeConfig(files.vaeDir);
@@ -107,6 +171,9 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     } finally {
       ckpt.close();
     }
+    /** Runs one network, turning CUDA failures (out of memory above all) into messages that say what to do. */
+    const run = (network: GraphNetwork, feeds: Record<string, HostTensor>) =>
+      withCudaExplained(network, memoryMode, deviceId, async () => (await live.get(network)).run(feeds));
 
     const networks: FlashWorldNetworks = {
       latentDim: vaeConfig.zDim,
@@ -115,16 +182,17 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
       latentsStd: Float32Array.from(vaeConfig.latentsStd),
 
       async encodeText(inputIds, attentionMask) {
-        const out = await text.run({
+        const feeds = {
           [UMT5_INPUTS.inputIds]: hostTensor('int64', [1, inputIds.length], inputIds),
           [UMT5_INPUTS.attentionMask]: hostTensor('int64', [1, attentionMask.length], attentionMask),
-        });
+        };
+        const out = await withCudaExplained('text encoder', memoryMode, deviceId, () => live.withTextEncoder((s) => s.run(feeds)));
         return toFloat32(out[UMT5_OUTPUTS.textEmbeds]);
       },
 
       async encodeImages(images, noise, n, height, width) {
         const f = vaeSpatialFactor(vaeConfig);
-        const out = await vae.run({
+        const out = await run('VAE encoder', {
           [WAN_VAE_ENCODER_IO.image]: floatTensor(floatType, [n, 3, height, width], images),
           [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
         });
@@ -139,12 +207,12 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
           timestep: Float32Array.of(timestep),
           encoderHiddenStates: textEmbeds,
         });
-        const out = await transformer.run(feeds);
+        const out = await run('transformer', feeds);
         return toFloat32(out[WAN_TRANSFORMER_IO.output]);
       },
 
       async reconDecode(feats, latents, cameras, frames, h, w) {
-        const out = await recon.run({
+        const out = await run('recon decoder', {
           [RECON_DECODER_IO.feats]: floatTensor(floatType, [frames, reconConfig.featChannels, h, w], feats),
           [RECON_DECODER_IO.z]: floatTensor(floatType, [frames, reconConfig.latentChannels, h, w], latents),
           [RECON_DECODER_IO.cameras]: floatTensor('float32', [1, frames, 11], cameras),
@@ -152,12 +220,11 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
         return toFloat32(out[RECON_DECODER_IO.gaussians]);
       },
     };
-
     const renderer: SplatRenderer = { renderViews: (g, cams, width, height) => renderViews(g, cams, width, height) };
     const textCache = new Map<string, Float32Array>();
 
     return {
-      info: { label: files.label, randomWeights: files.randomWeights, provider, floatType },
+      info: { label: files.label, randomWeights: files.randomWeights, provider, deviceId, memoryMode, floatType, warnings },
       networks,
       async generateScene(request, sceneOptions = {}) {
         const timingsMs: Record<string, number> = {};
@@ -186,6 +253,9 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
           renderer,
           { noise: sceneOptions.noise ?? new SeededNoise(seed ?? 0), textEmbeds: cachedText, onStage, signal: sceneOptions.signal },
         );
+        // Sessions (re)opened during this job (the transient text encoder and what it displaced).
+        const loadMs = live.takeLoadMs();
+        if (loadMs > 0) timingsMs['session loads'] = loadMs;
         if (!cachedText) {
           textCache.set(request.textPrompt, result.textEmbeds);
           if (textCache.size > TEXT_CACHE_SIZE) textCache.delete(textCache.keys().next().value as string);
@@ -193,13 +263,23 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
         return { ...result, seed, timingsMs, image: prepared ? prepared.image : null };
       },
       async dispose() {
-        await Promise.all(sessions.map((s) => s.release()));
+        await live.releaseAll();
       },
     };
   } catch (error) {
-    await Promise.all(sessions.map((s) => s.release()));
+    await slots?.releaseAll();
     if (error instanceof StudioError) throw error;
     throw new StudioError('RUNTIME_FAILED', `Loading the model ${files.label} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Runs `body`; a CUDA failure becomes a StudioError that names the cause and the fix. */
+async function withCudaExplained<T>(network: GraphNetwork, memoryMode: MemoryMode, deviceId: number, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const explained = explainCudaFailure(error instanceof StudioError && error.cause ? error.cause : error, { what: `the ${network}`, memoryMode, deviceId });
+    throw explained ?? error;
   }
 }
 

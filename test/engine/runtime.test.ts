@@ -65,3 +65,20 @@ describe('FlashWorld runtime (test model)', () => {
     expect(seen).not.toContain('done');
   });
 });
+
+describe('FlashWorld runtime on a machine without CUDA', () => {
+  it('falls back to the CPU with a warning that says why, and still generates', async () => {
+    // This machine's onnxruntime-node has no CUDA provider (installed with ONNXRUNTIME_NODE_INSTALL=skip).
+    const rt = await createFlashWorldRuntime({ model: 'test', provider: 'cuda', memoryMode: 'auto', cacheDir: join(tmpdir(), 'flashworld-test-graphs-cpu-fallback') });
+    try {
+      expect(rt.info.provider).toBe('cpu');
+      expect(rt.info.floatType).toBe('float32');
+      expect(rt.info.warnings).toHaveLength(1);
+      expect(rt.info.warnings[0]).toMatch(/^Running on the CPU \(much slower\): ONNX Runtime's CUDA provider is not installed/);
+      const scene = await rt.generateScene(request('a quiet lake'), { seed: 1 });
+      expect(scene.count).toBe(2 * 2 * 32 * 48);
+    } finally {
+      await rt.dispose();
+    }
+  }, 300_000);
+});

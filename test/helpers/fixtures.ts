@@ -3,7 +3,7 @@
  * wholly into memory. Tests only; the engine reads weights through src/engine/weights/.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,7 +22,7 @@ export function fixtureExists(relPath: string): boolean {
 }
 
 export function loadFixture(relPath: string): { tensors: Record<string, FixtureTensor>; metadata: Record<string, string> } {
-  const bytes = readFileSync(join(fixturesDir, relPath));
+  const bytes = readFileSync(isAbsolute(relPath) ? relPath : join(fixturesDir, relPath));
   const headerLen = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<
     string,

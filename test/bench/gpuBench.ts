@@ -1,0 +1,216 @@
+/**
+ * End-to-end benchmark of the engine (issue 6): one generation through createFlashWorldRuntime per
+ * memory mode — time per stage, total, peak GPU memory — and, given upstream's numbers from
+ * tools/reference/bench_upstream.py on the same card with the same random weights, the ratio
+ * ours/upstream. Optionally the per-network numerics against upstream's full-size outputs.
+ *
+ *   npm run bench:gpu -- --model DIR --cache DIR [--request examples/image_text_forward.json]
+ *       [--provider cuda] [--device 0] [--modes gpu,unload-text-encoder,text-encoder-cpu,low-vram]
+ *       [--runs 3] [--resolution 24x480x704] [--upstream upstream_timing.json]
+ *       [--numerics DIR] [--out results.json]
+ *
+ * On the GPU machine it runs as one esbuild bundle with the ORT CUDA bundle's Node
+ * (tools/reference/gpu_bench.sh). Without a GPU it runs on the CPU EP at small sizes, which is
+ * how its own test exercises it.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { MEMORY_MODES, isMemoryMode, type MemoryMode } from '../../src/shared/engine/memoryModes';
+import { validateGenerationRequest, withResolution } from '../../src/shared/request/generationRequest';
+import { buildModelGraphs, type GraphNetwork } from '../../src/engine/model/buildGraphs';
+import { resolveModelFiles } from '../../src/engine/model/modelFiles';
+import { graphWeightBytes } from '../../src/engine/memory/memoryEstimate';
+import { createFlashWorldRuntime } from '../../src/engine/runtime';
+import { prepareExport } from '../../src/engine/splat/export';
+import { encodePly } from '../../src/engine/splat/ply';
+import { GpuMemorySampler } from './gpuMemorySampler';
+import { formatNumerics, networkNumerics, type NumericsRow } from './networkNumerics';
+import { compareWithUpstream, formatComparison, type UpstreamTiming } from './upstreamComparison';
+
+export const STAGE_GROUPS = ['prepare', 'text', 'image', 'transformer', 'decode', 'render', 'encode', 'session loads'] as const;
+export type StageGroup = (typeof STAGE_GROUPS)[number];
+
+/** Sums the runtime's per-stage timings ("step 2 decode", …) into one number per kind of work. */
+export function groupStages(timingsMs: Record<string, number>): Record<StageGroup, number> {
+  const out = Object.fromEntries(STAGE_GROUPS.map((g) => [g, 0])) as Record<StageGroup, number>;
+  for (const [key, ms] of Object.entries(timingsMs)) {
+    const step = /^step \d+ (transformer|decode|render|encode)$/.exec(key);
+    const group = (step ? step[1] : key) as StageGroup;
+    if (group in out) out[group] += ms;
+  }
+  return out;
+}
+
+export interface ModeResult {
+  mode: MemoryMode;
+  provider: string;
+  loadMs: number;
+  runs: { totalMs: number; exportMs: number; stages: Record<StageGroup, number> }[];
+  median: { totalMs: number; exportMs: number; stages: Record<StageGroup, number> };
+  peakGpuMiB: number | null;
+  peakGpuAboveIdleMiB: number | null;
+  splats: number;
+  warnings: string[];
+}
+
+export interface BenchOptions {
+  model: string;
+  cacheDir: string;
+  requestPath: string;
+  provider: 'cpu' | 'cuda';
+  deviceId: number;
+  modes: MemoryMode[];
+  runs: number;
+  resolution?: [number, number, number];
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<GraphNetwork, string>; graphBuildMs: number; modes: ModeResult[] }> {
+  const log = opts.log ?? console.log;
+  const raw = JSON.parse(readFileSync(opts.requestPath, 'utf8')) as unknown;
+  let request = validateGenerationRequest(raw, opts.requestPath);
+  if (opts.resolution) request = withResolution(request, opts.resolution);
+  const files = resolveModelFiles(opts.model);
+  const floatType = opts.provider === 'cuda' ? 'float16' : 'float32';
+
+  const t0 = performance.now();
+  const { graphs, built, cached } = await buildModelGraphs({ model: files, cacheDir: opts.cacheDir, floatType });
+  const graphBuildMs = performance.now() - t0;
+  log(`graphs: ${built} built, ${cached} cached in ${(graphBuildMs / 1000).toFixed(1)} s; sizes ${JSON.stringify(graphWeightBytes(graphs))}`);
+
+  const modes: ModeResult[] = [];
+  for (const mode of opts.modes) {
+    const sampler = new GpuMemorySampler(opts.deviceId);
+    sampler.start();
+    const loadStart = performance.now();
+    const runtime = await createFlashWorldRuntime({ model: opts.model, cacheDir: opts.cacheDir, provider: opts.provider, deviceId: opts.deviceId, memoryMode: mode, floatType });
+    const loadMs = performance.now() - loadStart;
+    log(`[${mode}] loaded in ${(loadMs / 1000).toFixed(1)} s on ${runtime.info.provider} (${runtime.info.memoryMode})`);
+    const runs: ModeResult['runs'] = [];
+    let splats = 0;
+    try {
+      // Run 0 warms up (cuDNN algorithm search, arenas). Every run gets a new prompt so the text
+      // encoder really runs (upstream encodes on every request; our embedding cache would hide it).
+      for (let i = 0; i <= opts.runs; i++) {
+        const prompt = `${request.textPrompt} (run ${i})`;
+        const started = performance.now();
+        const scene = await runtime.generateScene({ ...request, textPrompt: prompt }, { seed: opts.seed ?? 42, baseDir: dirname(resolve(opts.requestPath)) });
+        const exportStart = performance.now();
+        const set = prepareExport(scene.gaussians, { tNorm: scene.tNorm, frame: 'world', refC2w: request.cameras[0] });
+        encodePly(set);
+        const exportMs = performance.now() - exportStart;
+        const totalMs = performance.now() - started;
+        splats = set.count;
+        const stages = groupStages(scene.timingsMs);
+        log(`[${mode}] run ${i}${i === 0 ? ' (warm-up)' : ''}: ${(totalMs / 1000).toFixed(2)} s ${JSON.stringify(Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round(v)])))} export ${Math.round(exportMs)} ms`);
+        if (i > 0) runs.push({ totalMs, exportMs, stages });
+      }
+    } finally {
+      await runtime.dispose();
+    }
+    const peak = await sampler.stop();
+    const med = {
+      totalMs: median(runs.map((r) => r.totalMs)),
+      exportMs: median(runs.map((r) => r.exportMs)),
+      stages: Object.fromEntries(STAGE_GROUPS.map((g) => [g, median(runs.map((r) => r.stages[g]))])) as Record<StageGroup, number>,
+    };
+    modes.push({
+      mode,
+      provider: runtime.info.provider,
+      loadMs,
+      runs,
+      median: med,
+      peakGpuMiB: peak?.peakMiB ?? null,
+      peakGpuAboveIdleMiB: peak?.aboveBaselineMiB ?? null,
+      splats,
+      warnings: runtime.info.warnings,
+    });
+  }
+  return { graphs, graphBuildMs, modes };
+}
+
+export function formatModes(modes: ModeResult[]): string {
+  const s = (ms: number) => (ms / 1000).toFixed(3);
+  const head = ['mode', 'total s', ...STAGE_GROUPS.map((g) => `${g} s`), 'export s', 'peak GPU GiB', 'load s'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const m of modes) {
+    const gib = m.peakGpuMiB === null ? 'n/a' : (m.peakGpuMiB / 1024).toFixed(1);
+    lines.push(`| ${m.mode} | ${s(m.median.totalMs)} | ${STAGE_GROUPS.map((g) => s(m.median.stages[g])).join(' | ')} | ${s(m.median.exportMs)} | ${gib} | ${s(m.loadMs)} |`);
+  }
+  return lines.join('\n');
+}
+
+function arg(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(argv: string[]) {
+  const model = arg(argv, 'model');
+  const cacheDir = arg(argv, 'cache');
+  if (!model || !cacheDir) throw new Error('usage: bench:gpu -- --model DIR --cache DIR [--request FILE] [--provider cuda|cpu] [--modes a,b] [--runs N] [--upstream FILE] [--numerics DIR] [--out FILE]');
+  const provider = (arg(argv, 'provider') ?? 'cuda') as 'cpu' | 'cuda';
+  const deviceId = Number(arg(argv, 'device') ?? 0);
+  const modes = (arg(argv, 'modes') ?? MEMORY_MODES.join(',')).split(',').filter(Boolean);
+  for (const m of modes) if (!isMemoryMode(m)) throw new Error(`unknown memory mode "${m}" (one of ${MEMORY_MODES.join(', ')})`);
+  const res = arg(argv, 'resolution')?.split('x').map(Number) as [number, number, number] | undefined;
+  const out: Record<string, unknown> = { date: new Date().toISOString(), argv };
+
+  if (argv.includes('--build-only')) {
+    const floatType = provider === 'cuda' ? 'float16' : 'float32';
+    const t0 = performance.now();
+    const r = await buildModelGraphs({ model, cacheDir, floatType, onProgress: (e) => console.log(JSON.stringify(e)) });
+    console.log(`graphs ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.built} built, ${r.cached} cached`);
+    return;
+  }
+  const numericsDir = arg(argv, 'numerics');
+  const onlyNumerics = argv.includes('--numerics-only');
+  let numerics: NumericsRow[] | null = null;
+  if (!onlyNumerics) {
+    const result = await benchModes({
+      model,
+      cacheDir,
+      requestPath: arg(argv, 'request') ?? 'examples/image_text_forward.json',
+      provider,
+      deviceId,
+      modes: modes as MemoryMode[],
+      runs: Number(arg(argv, 'runs') ?? 3),
+      resolution: res,
+    });
+    out.graphBuildMs = result.graphBuildMs;
+    out.modes = result.modes;
+    console.log(`\nOurs (median of runs, seconds):\n${formatModes(result.modes)}`);
+    const upstreamPath = arg(argv, 'upstream');
+    if (upstreamPath) {
+      const upstream = JSON.parse(readFileSync(upstreamPath, 'utf8')) as UpstreamTiming;
+      const comparison = compareWithUpstream(result.modes, upstream);
+      out.upstream = upstream;
+      out.comparison = comparison;
+      console.log(`\nOurs / upstream PyTorch on the same card:\n${formatComparison(comparison)}`);
+    }
+  }
+  if (numericsDir) {
+    const files = resolveModelFiles(model);
+    const floatType = provider === 'cuda' ? 'float16' : 'float32';
+    const { graphs } = await buildModelGraphs({ model: files, cacheDir, floatType });
+    numerics = await networkNumerics({ fixturesDir: numericsDir, files, graphs, floatType, provider, deviceId, log: (l) => console.log(l) });
+    out.numerics = numerics;
+    console.log(`\nNumerics (${floatType} graphs on ${provider}) vs upstream PyTorch:\n${formatNumerics(numerics)}`);
+  }
+  const outPath = arg(argv, 'out');
+  if (outPath) {
+    mkdirSync(dirname(resolve(outPath)), { recursive: true });
+    writeFileSync(outPath, JSON.stringify(out, null, 1));
+  }
+}
+
+// Run as a script (tsx or the esbuild bundle), not when a test imports it.
+if (process.argv[1] && /gpuBench\.(ts|mjs|js)$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  });
+}
