@@ -2,38 +2,47 @@
  * The `flashworld` command line (like upstream's cli.py, on the same engine as the studio):
  *
  *   flashworld model status|download|verify|build      (the model manager: src/cli/modelCommand.ts)
+ *   flashworld devices [--model …] [--resolution …]     (GPUs, CUDA provider, which memory mode fits: src/cli/devicesCommand.ts)
  *   flashworld generate <request.json | folder> --out DIR [--ply] [--spz] [--video] [--seed N]
- *                       [--model test|hub|PATH] [--provider cpu|cuda] [--frame camera0|world]
+ *                       [--model test|hub|PATH] [--provider cpu|cuda] [--device N] [--memory-mode MODE] [--frame camera0|world]
  *                       [--ply-layout inria|upstream] [--opacity-threshold X] [--video-fps N] [--cache DIR]
  *
  * Each request JSON is upstream's format. Results go to DIR/<json name>/ as gaussians.ply,
  * gaussians.spz and video.mp4 (upstream's names). One summary line per scene on stdout; progress
  * on stderr; a bad request prints one line naming the problem, the others still run, and the exit
- * status is 1 if any failed.
+ * status is 1 if any failed. What the engine decided on its own (CPU fallback, the memory mode
+ * "auto" picked) comes as `warning: …` lines on stderr.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isMemoryMode, MEMORY_MODE_INFO, MEMORY_MODES, type MemoryMode } from '../shared/engine/memoryModes';
 import { isStudioError } from '../shared/errors';
+import { explainCudaFailure } from '../engine/gpu/cudaFailure';
 import { parseGenerationRequestText, withResolution, type GenerationRequest } from '../shared/request/generationRequest';
 import { createFlashWorldRuntime, type FlashWorldRuntime } from '../engine/runtime';
 import { prepareExport } from '../engine/splat/export';
 import { writePlyFile } from '../engine/splat/ply';
 import { writeSpzFile } from '../engine/splat/spz';
 import { findFfmpeg, writeTrajectoryVideo } from '../engine/splat/video';
+import { runDevicesCommand } from './devicesCommand';
 import { runModelCommand } from './modelCommand';
 import { ProgressBar } from './progressBar';
 
 const USAGE = `usage: flashworld generate <request.json | folder of .json> --out DIR [options]
        flashworld model <status|download|verify|build>   (download, check and prepare the real model; see flashworld model --help)
+       flashworld devices                    (NVIDIA GPUs, CUDA provider, which memory mode fits; see flashworld devices --help)
 
   --ply                  write gaussians.ply (INRIA 3DGS layout; the default when no format is given)
   --spz                  write gaussians.spz (SPZ v3)
   --video                write video.mp4 along the trajectory (needs ffmpeg)
   --seed N               noise seed (default: random, printed)
   --model test|hub|PATH  test = built-in tiny model with RANDOM weights; hub = Hugging Face cache; or a folder
-  --provider cpu|cuda    ONNX Runtime execution provider (default cpu)
+  --provider cpu|cuda    ONNX Runtime execution provider (default cpu; cuda when --device or --memory-mode is given)
+  --device N             CUDA GPU to run on, as \`flashworld devices\` numbers them (default 0; implies --provider cuda)
+  --memory-mode MODE     where the networks run on the GPU (implies --provider cuda): gpu (fastest, most memory),
+                         unload-text-encoder, text-encoder-cpu, low-vram (least GPU memory), or auto (the fastest that fits)
   --frame camera0|world  camera0 = upstream's frame (default); world = the trajectory's own frame
   --ply-layout inria|upstream   upstream = all SH as f_dc_* like upstream's PLY writer
   --opacity-threshold X  drop Gaussians below this opacity (default 0.00025, as upstream's app)
@@ -57,6 +66,13 @@ interface Options {
 function fail(message: string): never {
   process.stderr.write(`flashworld: ${message}\n`);
   process.exit(2);
+}
+
+/** One line for a bad --device / --memory-mode value. */
+function deviceProblem(flag: string, value: string): string {
+  return flag === '--device'
+    ? `--device ${value}: give a CUDA GPU number, 0 or more (flashworld devices lists them).`
+    : `--memory-mode ${value}: use one of ${MEMORY_MODES.join(', ')} or auto.`;
 }
 
 function requestFiles(input: string): string[] {
@@ -117,10 +133,14 @@ async function runOne(file: string, runtime: FlashWorldRuntime, opts: Options): 
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'model') return runModelCommand(argv.slice(1));
+  if (argv[0] === 'devices') return runDevicesCommand(argv.slice(1));
   if (argv[0] !== 'generate' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return argv[0] === 'generate' || argv.includes('--help') || argv.includes('-h') ? 0 : 2;
   }
+  // parseArgs reads "--device -1" as a missing value and answers with three lines; one is enough.
+  const dashValue = argv.findIndex((a, i) => (a === '--device' || a === '--memory-mode') && /^-./.test(argv[i + 1] ?? ''));
+  if (dashValue >= 0) fail(deviceProblem(argv[dashValue], argv[dashValue + 1]));
   let parsed;
   try {
     parsed = parseArgs({
@@ -130,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' }, ply: { type: 'boolean' }, spz: { type: 'boolean' }, video: { type: 'boolean' },
         seed: { type: 'string' }, model: { type: 'string' }, provider: { type: 'string' }, frame: { type: 'string' },
         'ply-layout': { type: 'string' }, 'opacity-threshold': { type: 'string' }, 'video-fps': { type: 'string' }, cache: { type: 'string' }, resolution: { type: 'string' },
+        device: { type: 'string' }, 'memory-mode': { type: 'string' },
       },
     });
   } catch (e) {
@@ -144,8 +165,15 @@ export async function main(argv: string[]): Promise<number> {
   if (frame !== 'camera0' && frame !== 'world') fail(`--frame ${v.frame}: use camera0 or world.`);
   const plyLayout = (v['ply-layout'] ?? 'inria') as Options['plyLayout'];
   if (plyLayout !== 'inria' && plyLayout !== 'upstream') fail(`--ply-layout ${v['ply-layout']}: use inria or upstream.`);
-  const provider = v.provider ?? 'cpu';
-  if (provider !== 'cpu' && provider !== 'cuda') fail(`--provider ${v.provider}: use cpu or cuda.`);
+  if (v.provider !== undefined && v.provider !== 'cpu' && v.provider !== 'cuda') fail(`--provider ${v.provider}: use cpu or cuda.`);
+  if (v.device !== undefined && !/^\d{1,3}$/.test(v.device)) fail(deviceProblem('--device', v.device));
+  const deviceId = v.device === undefined ? undefined : Number(v.device);
+  if (v['memory-mode'] !== undefined && !isMemoryMode(v['memory-mode']) && v['memory-mode'] !== 'auto') fail(deviceProblem('--memory-mode', v['memory-mode']));
+  const memoryMode = v['memory-mode'] as MemoryMode | 'auto' | undefined;
+  if (v.provider === 'cpu' && (deviceId !== undefined || memoryMode !== undefined)) {
+    fail(`${deviceId !== undefined ? '--device' : '--memory-mode'} places networks on a CUDA GPU; it can't be combined with --provider cpu.`);
+  }
+  const provider = v.provider ?? (deviceId !== undefined || memoryMode !== undefined ? 'cuda' : 'cpu');
   const opacityThreshold = Number(v['opacity-threshold'] ?? 0.00025);
   if (!(opacityThreshold >= 0 && opacityThreshold < 1)) fail(`--opacity-threshold ${v['opacity-threshold']} must be in [0, 1).`);
   const videoFps = Number(v['video-fps'] ?? 15);
@@ -168,19 +196,27 @@ export async function main(argv: string[]): Promise<number> {
   const files = requestFiles(parsed.positionals[0]);
 
   const model = v.model ?? 'test';
-  process.stderr.write(`loading model ${model} (${provider})…\n`);
+  const where = provider === 'cuda' ? `cuda, GPU ${deviceId ?? 0}${memoryMode ? `, memory mode ${memoryMode}` : ''}` : provider;
+  process.stderr.write(`loading model ${model} (${where})…\n`);
   let runtime: FlashWorldRuntime;
   try {
     runtime = await createFlashWorldRuntime({
       model,
       provider,
+      deviceId,
+      memoryMode,
       cacheDir: resolve(v.cache ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'flashworld-studio', 'graphs')),
       onLoadProgress: (e) => {
         if (e.event === 'build') process.stderr.write(`  building the ${e.network} graph (first use of these weights)…\n`);
       },
     });
   } catch (e) {
-    fail(isStudioError(e) ? e.message : `the model could not be loaded: ${(e as Error).message}`);
+    const explained = isStudioError(e) ? e : provider === 'cuda' ? explainCudaFailure(e, { what: 'loading the model', deviceId, memoryMode: memoryMode === 'auto' ? undefined : memoryMode }) : null;
+    fail(explained ? explained.message : `the model could not be loaded: ${(e as Error).message}`);
+  }
+  for (const warning of runtime.info.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
+  if (runtime.info.provider === 'cuda') {
+    process.stderr.write(`  running on GPU ${runtime.info.deviceId}, memory mode ${runtime.info.memoryMode} (${MEMORY_MODE_INFO[runtime.info.memoryMode].label})\n`);
   }
   if (runtime.info.randomWeights) process.stderr.write(`  ${runtime.info.label}: output is noise, not a scene.\n`);
 
@@ -190,7 +226,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${await runOne(file, runtime, opts)}\n`);
     } catch (e) {
       failures++;
-      const message = isStudioError(e) ? e.message : `unexpected error: ${(e as Error).stack ?? e}`;
+      const explained = isStudioError(e)
+        ? e
+        : runtime.info.provider === 'cuda'
+          ? explainCudaFailure(e, { what: 'the generation', deviceId: runtime.info.deviceId, memoryMode: runtime.info.memoryMode })
+          : null;
+      const message = explained ? explained.message : `unexpected error: ${(e as Error).stack ?? e}`;
       process.stderr.write(`\n${basename(file)}: ${message}\n`);
     }
   }
