@@ -5,7 +5,7 @@
  * committed fixtures (test/fixtures/parity) and the full-size ones made on the GPU machine by
  * tools/reference/bench_upstream.py, so what CI checks small is what the benchmark checks big.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { GraphNetwork } from '../../src/engine/model/buildGraphs';
 import { RECON_DECODER_IO } from '../../src/engine/models/reconDecoder';
 import { UMT5_INPUTS, UMT5_OUTPUTS } from '../../src/engine/models/umt5';
@@ -110,7 +110,7 @@ export async function networkNumerics(opts: {
   const log = opts.log ?? (() => undefined);
 
   if (want('text encoder')) {
-    const fx = loadFixture(join(opts.fixturesDir, 'umt5.safetensors')).tensors;
+    const fx = loadFixture(join(resolve(opts.fixturesDir), 'umt5.safetensors')).tensors;
     await withSession(graphs['text encoder'], provider, deviceId, async (run) => {
       for (const p of [0, 1]) {
         const ids = fx[`p${p}_input_ids`];
@@ -127,7 +127,7 @@ export async function networkNumerics(opts: {
   }
 
   if (want('VAE encoder')) {
-    const fx = loadFixture(join(opts.fixturesDir, 'vae_encoder.safetensors')).tensors;
+    const fx = loadFixture(join(resolve(opts.fixturesDir), 'vae_encoder.safetensors')).tensors;
     const config = readWanVaeConfig(opts.files.vaeDir);
     const [n, , height, width] = fx.image.shape;
     const lat = wanVaeLatentSize(config, height, width);
@@ -146,7 +146,7 @@ export async function networkNumerics(opts: {
   }
 
   if (want('transformer')) {
-    const fx = loadFixture(join(opts.fixturesDir, 'transformer.safetensors')).tensors;
+    const fx = loadFixture(join(resolve(opts.fixturesDir), 'transformer.safetensors')).tensors;
     const ckpt = openTorchCheckpoint(opts.files.checkpointPath);
     let config;
     try {
@@ -168,7 +168,7 @@ export async function networkNumerics(opts: {
   }
 
   if (want('recon decoder')) {
-    const fx = loadFixture(join(opts.fixturesDir, 'recon_decoder.safetensors')).tensors;
+    const fx = loadFixture(join(resolve(opts.fixturesDir), 'recon_decoder.safetensors')).tensors;
     const [n, c, , h, w] = fx.feats.shape;
     const zc = fx.z.shape[1];
     const feeds = {

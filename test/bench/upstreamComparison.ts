@@ -6,8 +6,9 @@ import type { ModeResult, StageGroup } from './gpuBench';
 
 export interface UpstreamVariant {
   runs: { stages_ms: Record<string, number>; generate_ms: number; request_ms?: number }[];
-  median: { stages_ms: Record<string, number>; generate_ms: number; request_ms?: number };
-  peak?: { allocated?: number; reserved?: number; nvidia_smi_used?: number; nvidia_smi_used_above_idle?: number };
+  /** clean_*: runs without the per-stage timers (their synchronisations would inflate totals) */
+  median: { stages_ms: Record<string, number>; generate_ms: number; request_ms?: number; clean_generate_ms?: number; clean_request_ms?: number };
+  peak?: { allocated_mib?: number; reserved_mib?: number; nvidia_smi_used_mib?: number | null; nvidia_smi_used_minus_baseline_mib?: number | null };
 }
 
 export interface UpstreamTiming {
@@ -47,10 +48,12 @@ export function compareWithUpstream(modes: ModeResult[], upstream: UpstreamTimin
         const oursMs = m.median.stages[stage];
         return { stage, oursMs, upstreamMs, ratio: oursMs / upstreamMs };
       });
-      // upstream's request time includes its PLY export; ours with export is the fair pair
-      const upstreamMs = u.median.request_ms ?? u.median.generate_ms;
-      const oursMs = u.median.request_ms ? m.median.totalMs : m.median.totalMs - m.median.exportMs;
-      const peakUpstream = u.peak?.nvidia_smi_used_above_idle ?? u.peak?.nvidia_smi_used ?? null;
+      // upstream's request time includes its image preparation and PLY export, as our total does;
+      // its runs without stage timers are the fair total
+      const request = u.median.clean_request_ms ?? u.median.request_ms;
+      const upstreamMs = request ?? u.median.clean_generate_ms ?? u.median.generate_ms;
+      const oursMs = request !== undefined ? m.median.totalMs : m.median.totalMs - m.median.exportMs;
+      const peakUpstream = u.peak?.nvidia_smi_used_minus_baseline_mib ?? u.peak?.nvidia_smi_used_mib ?? null;
       rows.push({
         mode: m.mode,
         variant,

@@ -38,6 +38,7 @@ pipeline() {
     /tmp/ortb/node /tmp/run/gpuBench.mjs --model $FB/model --cache $FB/cache --build-only > $FB/build.log 2>&1 && touch $FB/build.done ) &
   local build=$!
   wait $gsplat; [ -f $FB/gsplat.done ] || { echo "GSPLAT BUILD FAILED"; tail -20 $FB/gsplat_build.log; }
+  PYTHONPATH=$R/gsplat $py --tiny --root $FB/tiny --out $FB/tiny-out --stages timing --runs 1 || echo "TINY TIMING FAILED"
   PYTHONPATH=$R/gsplat $py --root $FB/model --out $FB/up --stages timing --runs 3 || echo "UPSTREAM TIMING FAILED"
   wait $build
   df -h /tmp | tail -1
@@ -52,7 +53,7 @@ case "${1:-}" in
     xz -dc .bench/dawn.node.xz > /tmp/run/node_modules/webgpu/dist/linux-x64/dawn.node
     cp .bench/gpuBench.mjs /tmp/run/
     # the repo copy there may change between calls: the pipeline runs from its own snapshot
-    rm -rf $FB/repo && mkdir -p $FB/repo && cp -r tools examples .gpu $FB/repo/
+    rm -rf $FB/repo && mkdir -p $FB/repo/test/fixtures && cp -r tools examples .gpu $FB/repo/ && cp -r test/fixtures/tokenizer $FB/repo/test/fixtures/
     cd $FB/repo && setsid nohup bash -c "$(declare -f pipeline); FB=$FB R=$R repo=$FB/repo; pipeline" > $FB/pipeline.log 2>&1 < /dev/null &
     sleep 20; tail -5 $FB/pipeline.log; nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv ;;
   part)
