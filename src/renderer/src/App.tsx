@@ -9,6 +9,7 @@ import { QueuePanel } from './panels/QueuePanel';
 import { StartScreen } from './panels/StartScreen';
 import { EngineBanner } from './panels/EngineBanner';
 import { Notices } from './panels/Notices';
+import { ModelPanel } from './panels/ModelPanel';
 import { Viewer } from './viewer/Viewer';
 import { TrajectoryPanel } from './trajectory/TrajectoryPanel';
 
@@ -64,6 +65,7 @@ export function App() {
           </div>
         </>
       )}
+      <ModelPanel />
       <Notices />
     </div>
   );

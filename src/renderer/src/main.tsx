@@ -9,6 +9,7 @@ import { createIpcStudioApi, type StudioIpcBridge } from './api/ipcTransport';
 import { createWsStudioApi } from './api/wsTransport';
 import { pickFileInBrowser, saveFileInBrowser } from './api/browserShell';
 import { connect, resync } from './state/actions';
+import { refreshModelState } from './state/modelActions';
 import { useStudio } from './state/store';
 import { App } from './App';
 import './styles.css';
@@ -25,7 +26,10 @@ function chooseTransport(): StudioApi {
     onConnection: (connected) => {
       const wasDown = !useStudio.getState().connected;
       useStudio.setState({ connected });
-      if (connected && wasDown) void resync();
+      if (connected && wasDown) {
+        void resync();
+        void refreshModelState();
+      }
     },
   });
 }

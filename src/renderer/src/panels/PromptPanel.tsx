@@ -3,6 +3,7 @@ import { useEffect, useState, type DragEvent } from 'react';
 import { useStudio } from '../state/store';
 import { RESOLUTION_PRESETS, promptProblems } from '../state/promptSlice';
 import { enqueueDraft, importRequest, studioApi } from '../state/actions';
+import { chooseEngineModel, openModelPanel, promptModel } from '../state/modelActions';
 import { Button } from './Button';
 import { ImageCropPreview } from './ImageCropPreview';
 
@@ -23,9 +24,10 @@ function bytesToDataUrl(bytes: Uint8Array, name: string): Promise<string> {
 
 export function PromptPanel() {
   const draft = useStudio((s) => s.draft);
+  const model = useStudio((s) => promptModel(s));
   const models = useStudio((s) => s.models);
   const setDraft = useStudio((s) => s.setDraft);
-  const problems = promptProblems(draft, models);
+  const problems = promptProblems({ ...draft, model }, models);
   const preset = RESOLUTION_PRESETS.find((p) => p.frames === draft.frames && p.height === draft.height && p.width === draft.width);
   const [custom, setCustom] = useState(!preset);
   const firstProblem = Object.values(problems)[0] ?? null;
@@ -118,7 +120,7 @@ export function PromptPanel() {
 
       <label>
         Model
-        <select data-testid="model" value={draft.model} onChange={(e) => setDraft({ model: e.target.value })}>
+        <select data-testid="model" value={model} onChange={(e) => void chooseEngineModel(e.target.value as 'test' | 'hub')} title="The engine's model: choosing another restarts the engine">
           {models.map((m) => (
             <option key={m.id} value={m.id} disabled={!m.available} title={m.reason ?? undefined}>
               {m.label}{m.available ? '' : ' — unavailable'}
@@ -126,7 +128,11 @@ export function PromptPanel() {
           ))}
         </select>
       </label>
-      {models.filter((m) => !m.available).map((m) => <p key={m.id} className="hint">{m.label}: {m.reason}</p>)}
+      {models.filter((m) => !m.available).map((m) => (
+        <p key={m.id} className="hint" data-testid="model-unavailable">
+          {m.label}: {m.reason} <Button data-testid="model-unavailable-open" onClick={openModelPanel}>Model panel…</Button>
+        </p>
+      ))}
 
       <p className="cameras" data-testid="trajectory-summary">
         Trajectory: {draft.cameras.length} cameras{draft.cameras.length > 0 ? `, resampled to ${draft.frames} frames` : ''}

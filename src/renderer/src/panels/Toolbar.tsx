@@ -4,6 +4,7 @@ import { exportRequest, exportSelected, importRequest, newProject, openProject, 
 import type { ExportFormat } from '../../../shared/api/methods';
 import { Button } from './Button';
 import { promptProblems } from '../state/promptSlice';
+import { openModelPanel, promptModel } from '../state/modelActions';
 
 const FORMAT_LABELS: Record<ExportFormat, string> = { ply: 'PLY', spz: 'SPZ', trajectory: 'Trajectory', mp4: 'MP4' };
 
@@ -15,8 +16,9 @@ export function Toolbar() {
   const selectedJob = useStudio((s) => s.jobs.find((j) => j.id === s.selectedJobId) ?? null);
   const verb = shell === 'serve' ? 'Download' : 'Export';
   const draft = useStudio((s) => s.draft);
+  const model = useStudio((s) => promptModel(s));
   const models = useStudio((s) => s.models);
-  const requestReason = Object.values(promptProblems(draft, models))[0] ?? null;
+  const requestReason = Object.values(promptProblems({ ...draft, model }, models))[0] ?? null;
 
   const exportReason = (format: ExportFormat): string | null => {
     const f = formats.find((x) => x.format === format);
@@ -40,6 +42,8 @@ export function Toolbar() {
       <Button data-testid="import-request" onClick={() => void importRequest()}>Import request…</Button>
       <Button data-testid="export-request" onClick={() => void exportRequest()} disabledReason={requestReason}>{verb} request…</Button>
       <Button data-testid="open-splat" onClick={() => void openSplatFile()}>Open PLY/SPZ…</Button>
+      <span className="sep" />
+      <Button data-testid="open-model-panel" onClick={openModelPanel} title="Model download, device and memory mode">Model…</Button>
       <span className="sep" />
       {(Object.keys(FORMAT_LABELS) as ExportFormat[]).map((f) => (
         <Button key={f} data-testid={`export-${f}`} onClick={() => void exportSelected(f)} disabledReason={exportReason(f)}>

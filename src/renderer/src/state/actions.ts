@@ -11,6 +11,7 @@ import { parseGenerationRequestText, toRequestJson, validateGenerationRequest } 
 import { createTrajectory } from '../../../shared/trajectory/document';
 import { draftToRequest, draftToSettings, emptyDraft, promptProblems, settingsToDraft } from './promptSlice';
 import { useStudio } from './store';
+import { onModelEvent, promptModel, refreshModelState } from './modelActions';
 
 let api: StudioApi | null = null;
 const AUTOSAVE_INTERVAL_MS = 15_000;
@@ -24,7 +25,7 @@ function report(error: unknown): void {
   useStudio.getState().notify('error', error instanceof Error ? error.message : String(error));
 }
 
-async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
+export async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
   try {
     return await fn();
   } catch (error) {
@@ -38,7 +39,10 @@ export async function connect(studio: StudioApi): Promise<void> {
   const store = useStudio.getState();
   studio.onEvent((event) => {
     if (event.type === 'menu') void runMenuCommand(event.command);
-    else useStudio.getState().applyEvent(event);
+    else {
+      useStudio.getState().applyEvent(event);
+      onModelEvent(event);
+    }
     // The result the user is looking at just finished: show it at once.
     if (event.type === 'job' && event.job.status === 'done' && useStudio.getState().selectedJobId === event.job.id) {
       const source = useStudio.getState().viewerSource;
@@ -49,6 +53,8 @@ export async function connect(studio: StudioApi): Promise<void> {
   store.applySnapshot(snapshot);
   store.setLists({ recoveryAt: snapshot.recovery?.savedAt ?? null });
   await refreshLists();
+  // The engine's settings decide the prompt's model; the GPU list waits until the panel opens.
+  await refreshModelState();
   setInterval(() => void autosave(), AUTOSAVE_INTERVAL_MS);
 }
 
@@ -80,13 +86,14 @@ async function autosave(): Promise<void> {
 
 export async function enqueueDraft(): Promise<void> {
   const s = useStudio.getState();
-  const problems = Object.values(promptProblems(s.draft, s.models));
+  const draft = { ...s.draft, model: promptModel(s) };
+  const problems = Object.values(promptProblems(draft, s.models));
   if (problems.length) {
     s.notify('error', problems[0]!);
     return;
   }
-  const label = s.draft.text.trim().slice(0, 40) || s.draft.imageName || 'scene';
-  const job = await guarded(() => studioApi().enqueue(draftToSettings(s.draft, label)));
+  const label = draft.text.trim().slice(0, 40) || draft.imageName || 'scene';
+  const job = await guarded(() => studioApi().enqueue(draftToSettings(draft, label)));
   if (job) {
     useStudio.getState().applyEvent({ type: 'job', job });
     useStudio.setState({ dirty: true });

@@ -78,6 +78,7 @@ describe('actions against a fake StudioApi', () => {
       listRecent: async () => [],
       listExamples: async () => [],
       enqueue: async (settings: unknown) => (enqueued.push(settings), job('new', 'queued')),
+      getModelState: async () => ({ settings: { model: 'test', provider: 'cpu', deviceId: 0, memoryMode: 'auto' } }),
     } as unknown as StudioApi;
     await connect(api);
   });
