@@ -7,6 +7,7 @@ import { createFlashWorldRuntime } from './runtime';
 import { createHostWorker, NETWORKS_TO_LOAD, type RuntimeFactory } from './service/hostWorker';
 import type { HostReply } from './service/hostProtocol';
 import { writeTrajectoryVideo } from './splat/video';
+import { buildModelGraphs } from './model/buildGraphs';
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -20,12 +21,14 @@ function post(reply: HostReply): void {
   else process.send?.(reply);
 }
 
-const createRuntime: RuntimeFactory = async ({ model, cacheDir, provider, resourcesDir, onLoadFraction }) => {
+const createRuntime: RuntimeFactory = async ({ model, cacheDir, provider, deviceId, memoryMode, resourcesDir, onLoadFraction }) => {
   let sessions = 0;
   return createFlashWorldRuntime({
     model,
     cacheDir,
     provider,
+    deviceId,
+    memoryMode,
     resourcesDir,
     onLoadProgress: (e) => {
       // One 'session' event per network once it is ready to run.
@@ -34,7 +37,7 @@ const createRuntime: RuntimeFactory = async ({ model, cacheDir, provider, resour
   });
 };
 
-const handle = createHostWorker(post, createRuntime, (path, gaussians, cameras, size) => writeTrajectoryVideo(path, gaussians, cameras, size));
+const handle = createHostWorker(post, createRuntime, (path, gaussians, cameras, size) => writeTrajectoryVideo(path, gaussians, cameras, size), buildModelGraphs);
 if (parentPort) parentPort.on('message', (e) => handle(e.data));
 else process.on('message', handle);
 // A child process without a parent has nothing to serve.
