@@ -30,8 +30,14 @@ export function EngineBanner() {
         {placement(engine)}
         {engine.restarts ? ` · restarted ${engine.restarts}×` : ''}
       </span>
+      {(engine.warnings.length > 0 || crash) && (
+        <button data-testid="engine-banner-model" onClick={openModelPanel}>
+          Model &amp; engine…
+        </button>
+      )}
       {engine.warnings.map((w) => (
-        <span key={w} className="warning" data-testid="engine-warning">
+        // Long explanations (how to install the CUDA provider) are clamped to two lines; the tooltip has all of it.
+        <span key={w} className="warning" data-testid="engine-warning" title={w}>
           ⚠ {w}
         </span>
       ))}
@@ -39,11 +45,6 @@ export function EngineBanner() {
         <span className="crash" data-testid="engine-crash">
           Last crash {new Date(crash.at).toLocaleTimeString()}: {crash.reason}
         </span>
-      )}
-      {(engine.warnings.length > 0 || crash) && (
-        <button data-testid="engine-banner-model" onClick={openModelPanel}>
-          Model &amp; engine…
-        </button>
       )}
     </div>
   );
