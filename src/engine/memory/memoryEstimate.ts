@@ -4,9 +4,14 @@
  * studio uses it to say which mode fits the selected card, and the engine to pick one when the
  * user leaves it on "automatic".
  *
- * The working-memory coefficients are per generated pixel (frames × height × width) and were
- * calibrated from peak GPU memory measured with `npm run bench:gpu` on an H200 (docs/BENCHMARKS.md);
- * they include ONNX Runtime's arena rounding and cuDNN workspaces.
+ * Working memory adds up across loaded networks: ONNX Runtime keeps each session's arena at its
+ * peak, so a session's activations stay reserved after its run. Coefficients are calibrated from
+ * `npm run bench:gpu` on an H200 (docs/BENCHMARKS.md, 2026-11-28): at 24×480×704 the arenas of the
+ * VAE encoder, transformer and recon decoder together held ≈ 50.7 GB ('unload-text-encoder':
+ * 59,040 MiB peak − 10.73 GB of weights − the CUDA context) and the text encoder's ≈ 1.7 GB (the
+ * 'gpu' mode's 71,502 MiB less the former). How the 50.7 GB splits between the VAE encoder and the
+ * recon decoder was not measured separately; it is split 1 : 2 after their activation sizes (the
+ * decoder upsamples 256-channel features to H/2 × W/2, the encoder's widest maps are 160 channels).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,45 +24,49 @@ export interface GenerationSize {
   width: number;
 }
 
-/** Bytes of working memory per generated pixel, per network (see the file comment). */
+/** Bytes of arena per pixel of one call's frames (frames × height × width), per network. */
 export const WORKING_BYTES_PER_PIXEL: Record<GraphNetwork, number> = {
   'text encoder': 0,
-  'VAE encoder': 330,
-  transformer: 40,
-  'recon decoder': 520,
+  'VAE encoder': 2000,
+  transformer: 0,
+  'recon decoder': 4000,
 };
-/** Fixed per-network working memory (attention/FFN buffers that don't scale with pixels). */
+/** Arena that does not scale with the image size (attention/FFN buffers, cuBLAS/cuDNN workspaces). */
 export const WORKING_BYTES_FIXED: Record<GraphNetwork, number> = {
-  'text encoder': 0.6e9,
+  'text encoder': 1.7e9,
   'VAE encoder': 0.3e9,
-  transformer: 0.8e9,
+  transformer: 2.0e9,
   'recon decoder': 0.3e9,
 };
 /** CUDA context, cuBLAS/cuDNN handles: paid once per process. */
-export const CUDA_CONTEXT_BYTES = 0.6e9;
+export const CUDA_CONTEXT_BYTES = 0.5e9;
 
 export interface MemoryModeEstimate {
   mode: MemoryMode;
   gpuBytes: number;
 }
 
-function networkBytes(network: GraphNetwork, weightBytes: Record<GraphNetwork, number>, size: GenerationSize): number {
-  const pixels = size.frames * size.height * size.width;
+/** Weights plus arena of one network on the GPU, when each call sees `framesPerCall` frames. */
+export function networkGpuBytes(network: GraphNetwork, weightBytes: Record<GraphNetwork, number>, size: GenerationSize, framesPerCall = size.frames): number {
+  const pixels = Math.min(framesPerCall, size.frames) * size.height * size.width;
   return weightBytes[network] + WORKING_BYTES_FIXED[network] + WORKING_BYTES_PER_PIXEL[network] * pixels;
 }
 
 /**
- * GPU bytes per mode. Networks that stay loaded together add their weights; only one runs at a
- * time, so working memory counts once (the largest).
+ * GPU bytes per mode: the networks loaded at the same time add up (weights and arenas). In the
+ * transient-text mode the text encoder is alone on the card while it runs.
  */
-export function estimateMemoryModes(weightBytes: Record<GraphNetwork, number>, size: GenerationSize): MemoryModeEstimate[] {
+export function estimateMemoryModes(
+  weightBytes: Record<GraphNetwork, number>,
+  size: GenerationSize,
+  opts: { framesPerCall?: number } = {},
+): MemoryModeEstimate[] {
   return MEMORY_MODES.map((mode) => {
     const info = MEMORY_MODE_INFO[mode];
     const resident: GraphNetwork[] = ['transformer'];
     if (info.vae === 'gpu') resident.push('VAE encoder');
     if (info.recon === 'gpu') resident.push('recon decoder');
-    const together = (nets: GraphNetwork[]) =>
-      nets.reduce((a, n) => a + weightBytes[n], 0) + Math.max(...nets.map((n) => networkBytes(n, weightBytes, size) - weightBytes[n]));
+    const together = (nets: GraphNetwork[]) => nets.reduce((a, n) => a + networkGpuBytes(n, weightBytes, size, opts.framesPerCall), 0);
     let bytes: number;
     if (info.text === 'cpu') bytes = together(resident);
     else if (info.textEncoderTransient) bytes = Math.max(together(['text encoder']), together(resident));
