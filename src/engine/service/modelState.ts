@@ -4,8 +4,6 @@
  * and per GPU which memory mode fits, from the built graphs' sizes or, before a build, from the
  * weight files' tensor shapes (labelled as such).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { GENERATION_SIZE_FOR_ESTIMATE, type EngineSettings, type GpuFit, type GpuInfo, type MemoryEstimate, type ModelState } from '../../shared/api/modelSchemas';
 import { estimateMemoryModes, fastestFittingMode, type MemoryModeEstimate } from '../memory/memoryEstimate';
 import { modelStatus } from '../model/modelStatus';
@@ -77,21 +75,10 @@ function filesFor(model: EngineSettings['model'], env: NodeJS.ProcessEnv, resour
   }
 }
 
-/**
- * Whether the official model can be loaded. modelStatus looks at the snapshot folders; a download
- * stopped half-way links the small files first, so the folders exist while a weight file is still
- * `.incomplete`: that counts as not ready here, with the resume as the fix.
- */
+/** Whether the official model can be loaded (modelStatus checks every needed file is whole). */
 export function officialModelStatus(env: NodeJS.ProcessEnv): ModelState['hub'] {
   const status = modelStatus({ env });
-  const base = { hubCache: status.hubCache, interrupted: status.interrupted, label: status.files?.label ?? null };
-  if (!status.ready || !status.files) return { ...base, ready: false, problem: status.problem };
-  const weights = [join(status.files.vaeDir, 'diffusion_pytorch_model.safetensors'), status.files.checkpointPath];
-  const missing = weights.find((p) => !existsSync(p));
-  if (missing || status.interrupted) {
-    return { ...base, ready: false, problem: `The download into ${status.hubCache} is not finished${missing ? ` (${missing} is missing)` : ''}. Download again: it resumes where it stopped.` };
-  }
-  return { ...base, ready: true, problem: null };
+  return { hubCache: status.hubCache, interrupted: status.interrupted, label: status.files?.label ?? null, ready: status.ready, problem: status.problem };
 }
 
 export async function computeModelState(inputs: ModelStateInputs): Promise<ModelState> {
