@@ -5,6 +5,7 @@
  */
 import { MEMORY_MODE_INFO, type MemoryMode, type NetworkPlacement } from '../shared/engine/memoryModes';
 import type { GraphNetwork } from './model/buildGraphs';
+import { networkPlacement } from './networkPlacement';
 import { createSession, type GraphSession } from './onnx/session';
 
 export interface NetworkSlotsOptions {
@@ -26,12 +27,7 @@ export class NetworkSlots {
   constructor(private readonly opts: NetworkSlotsOptions) {}
 
   placement(network: GraphNetwork): NetworkPlacement {
-    if (this.opts.provider === 'cpu') return 'cpu';
-    const info = MEMORY_MODE_INFO[this.opts.memoryMode];
-    if (network === 'text encoder') return info.text;
-    if (network === 'VAE encoder') return info.vae;
-    if (network === 'recon decoder') return info.recon;
-    return info.transformer;
+    return networkPlacement(network, this.opts.provider, this.opts.memoryMode);
   }
 
   /** Networks that stay loaded between generations in this mode. */

@@ -15,6 +15,7 @@ import { explainCudaFailure } from './gpu/cudaFailure';
 import { cudaProviderProblem } from './gpu/cudaProvider';
 import { listGpus } from './gpu/nvidiaSmi';
 import { estimateMemoryModes, fastestFittingMode, graphWeightBytes } from './memory/memoryEstimate';
+import { graphFloatTypes, type GraphFloatType } from './networkPlacement';
 import { NetworkSlots } from './networkSlots';
 import { readReconDecoderConfig, RECON_DECODER_IO, type ReconDecoderConfig } from './models/reconDecoder';
 import { UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
@@ -43,8 +44,13 @@ export interface RuntimeOptions {
   deviceId?: number;
   /** where each network runs on a CUDA device (shared/engine/memoryModes.ts); 'auto': the fastest that fits */
   memoryMode?: MemoryMode | 'auto';
-  /** fp16 graphs where safe; default: fp16 on CUDA, fp32 on the CPU */
-  floatType?: 'float32' | 'float16';
+  /**
+   * Float type of the graphs of networks placed on the GPU; default float16. Networks the memory
+   * mode (or the CPU provider) places on the CPU always get float32 graphs (networkPlacement.ts).
+   */
+  floatType?: GraphFloatType;
+  /** UMT5 on the GPU in float32 instead of `floatType` (exact; 22.7 GB of weights at full size). No effect where it runs on the CPU (always float32). */
+  textEncoderPrecision?: GraphFloatType;
   resourcesDir?: string;
   onLoadProgress?: (event: { network: string; event: GraphCacheEvent['type'] | 'session' }) => void;
 }
@@ -74,7 +80,10 @@ export interface RuntimeInfo {
   deviceId: number;
   /** the mode actually used ('auto' resolved) */
   memoryMode: MemoryMode;
-  floatType: 'float32' | 'float16';
+  /** the transformer's graph float type (the main network) */
+  floatType: GraphFloatType;
+  /** each network's graph float type (float32 wherever a network runs on the CPU) */
+  floatTypes: Record<GraphNetwork, GraphFloatType>;
   /** things the user should know (CPU fallback, no mode fits) */
   warnings: string[];
 }
@@ -136,24 +145,38 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
   const warnings: string[] = [];
   const provider = await preflight(options, warnings);
   const deviceId = options.deviceId ?? 0;
-  const floatType = options.floatType ?? (provider === 'cuda' ? 'float16' : 'float32');
   const { cacheDir } = options;
+  const plan = (mode: MemoryMode) =>
+    graphFloatTypes({ provider, memoryMode: mode, gpuFloatType: options.floatType, textEncoderPrecision: options.textEncoderPrecision });
 
   const tokenizer: UnigramTokenizer = loadTokenizerFromFolder(files.tokenizerDir);
   let slots: NetworkSlots | null = null;
 
   try {
     // Graphs come from the model manager's builder: one place decides cache keys and build order.
-    const { graphs } = await buildModelGraphs({
-      model: files,
-      cacheDir,
-      floatType,
-      onProgress: (e) => {
-        if (e.type === 'graph') options.onLoadProgress?.({ network: e.network, event: e.state === 'cached' ? 'hit' : 'build' });
-        else if (e.type === 'graph-built') options.onLoadProgress?.({ network: e.network, event: 'built' });
-      },
-    });
-    const memoryMode = provider === 'cuda' ? await resolveMemoryMode(options.memoryMode ?? 'gpu', graphs, deviceId, warnings) : 'gpu';
+    // Each graph's load progress is reported once, though 'auto' asks for the graphs twice.
+    const reported = new Set<string>();
+    const build = (floatTypes: Record<GraphNetwork, GraphFloatType>) =>
+      buildModelGraphs({
+        model: files,
+        cacheDir,
+        floatTypes,
+        onProgress: (e) => {
+          if (e.type === 'graph-built') options.onLoadProgress?.({ network: e.network, event: 'built' });
+          if (e.type !== 'graph') return;
+          const key = `${e.network}:${floatTypes[e.network]}`;
+          if (reported.has(key)) return;
+          reported.add(key);
+          options.onLoadProgress?.({ network: e.network, event: e.state === 'cached' ? 'hit' : 'build' });
+        },
+      });
+    const requestedMode = provider === 'cuda' ? (options.memoryMode ?? 'gpu') : 'gpu';
+    // 'auto' weighs the GPU graphs of every network (what the model manager builds) before it
+    // knows which of them will run on the CPU instead.
+    const memoryMode =
+      requestedMode === 'auto' ? await resolveMemoryMode('auto', (await build(plan('gpu'))).graphs, deviceId, warnings) : requestedMode;
+    const floatTypes = plan(memoryMode);
+    const { graphs } = await build(floatTypes);
     const live = new NetworkSlots({ graphs, provider, deviceId, memoryMode, onOpened: (network) => options.onLoadProgress?.({ network, event: 'session' }) });
     slots = live;
     // Load what stays loaded now, so the first job doesn't wait for it.
@@ -193,7 +216,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
       async encodeImages(images, noise, n, height, width) {
         const f = vaeSpatialFactor(vaeConfig);
         const out = await run('VAE encoder', {
-          [WAN_VAE_ENCODER_IO.image]: floatTensor(floatType, [n, 3, height, width], images),
+          [WAN_VAE_ENCODER_IO.image]: floatTensor(floatTypes['VAE encoder'], [n, 3, height, width], images),
           [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
         });
         return toFloat32(out[WAN_VAE_ENCODER_IO.latents]);
@@ -213,8 +236,8 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
 
       async reconDecode(feats, latents, cameras, frames, h, w) {
         const out = await run('recon decoder', {
-          [RECON_DECODER_IO.feats]: floatTensor(floatType, [frames, reconConfig.featChannels, h, w], feats),
-          [RECON_DECODER_IO.z]: floatTensor(floatType, [frames, reconConfig.latentChannels, h, w], latents),
+          [RECON_DECODER_IO.feats]: floatTensor(floatTypes['recon decoder'], [frames, reconConfig.featChannels, h, w], feats),
+          [RECON_DECODER_IO.z]: floatTensor(floatTypes['recon decoder'], [frames, reconConfig.latentChannels, h, w], latents),
           [RECON_DECODER_IO.cameras]: floatTensor('float32', [1, frames, 11], cameras),
         });
         return toFloat32(out[RECON_DECODER_IO.gaussians]);
@@ -224,7 +247,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     const textCache = new Map<string, Float32Array>();
 
     return {
-      info: { label: files.label, randomWeights: files.randomWeights, provider, deviceId, memoryMode, floatType, warnings },
+      info: { label: files.label, randomWeights: files.randomWeights, provider, deviceId, memoryMode, floatType: floatTypes.transformer, floatTypes, warnings },
       networks,
       async generateScene(request, sceneOptions = {}) {
         const timingsMs: Record<string, number> = {};

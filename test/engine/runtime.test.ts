@@ -27,6 +27,8 @@ describe('FlashWorld runtime (test model)', () => {
 
   it('labels the test model as random weights', () => {
     expect(runtime.info).toMatchObject({ randomWeights: true, provider: 'cpu', floatType: 'float32' });
+    // everything runs on the CPU provider, so every graph is float32
+    expect(runtime.info.floatTypes).toEqual({ 'text encoder': 'float32', 'VAE encoder': 'float32', transformer: 'float32', 'recon decoder': 'float32' });
     expect(runtime.info.label).toMatch(/random weights/);
   });
 
@@ -73,6 +75,7 @@ describe('FlashWorld runtime on a machine without CUDA', () => {
     try {
       expect(rt.info.provider).toBe('cpu');
       expect(rt.info.floatType).toBe('float32');
+      expect(Object.values(rt.info.floatTypes)).toEqual(['float32', 'float32', 'float32', 'float32']);
       expect(rt.info.warnings).toHaveLength(1);
       expect(rt.info.warnings[0]).toMatch(/^Running on the CPU \(much slower\): ONNX Runtime's CUDA provider is not installed/);
       const scene = await rt.generateScene(request('a quiet lake'), { seed: 1 });

@@ -38,6 +38,28 @@ describe('buildModelGraphs', () => {
     expect(loadEvents.filter((e) => e.endsWith(':hit'))).toHaveLength(4);
   });
 
+  it('builds each network in its own float type when asked (per-network override of floatType)', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'fw-graphs-'));
+    const fp32 = await buildModelGraphs({ model: 'test', cacheDir, floatType: 'float32' });
+    expect(fp32.floatTypes).toEqual({ 'text encoder': 'float32', 'VAE encoder': 'float32', transformer: 'float32', 'recon decoder': 'float32' });
+    // low-vram's set: the networks on the CPU keep their float32 graphs, only the transformer is float16
+    const mixed = await buildModelGraphs({
+      model: 'test',
+      cacheDir,
+      provider: 'cuda',
+      floatTypes: { 'text encoder': 'float32', 'VAE encoder': 'float32', 'recon decoder': 'float32' },
+    });
+    expect(mixed).toMatchObject({ built: 1, cached: 3 });
+    expect(mixed.floatTypes).toEqual({ 'text encoder': 'float32', 'VAE encoder': 'float32', transformer: 'float16', 'recon decoder': 'float32' });
+    for (const n of ['text encoder', 'VAE encoder', 'recon decoder'] as const) expect(mixed.graphs[n]).toBe(fp32.graphs[n]);
+    expect(mixed.graphs.transformer).not.toBe(fp32.graphs.transformer);
+    expect(mixed.graphs.transformer).toMatch(/float16/);
+    // without overrides the model manager's default for CUDA is still float16 everywhere
+    const gpu = await buildModelGraphs({ model: 'test', cacheDir, provider: 'cuda' });
+    expect(gpu).toMatchObject({ built: 3, cached: 1 });
+    expect(Object.values(gpu.floatTypes)).toEqual(['float16', 'float16', 'float16', 'float16']);
+  }, 120_000);
+
   it('stops between graphs when cancelled', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'fw-graphs-'));
     const controller = new AbortController();

@@ -29,8 +29,13 @@ export interface GraphBuildOptions {
   /** 'test', 'hub' or a model folder (as the runtime takes it), or already resolved files. */
   model: string | ModelFiles;
   cacheDir: string;
-  /** Default: fp16 for the CUDA provider, fp32 for the CPU (the runtime's defaults). */
+  /** Default: fp16 for the CUDA provider, fp32 for the CPU (the model manager's build step). */
   floatType?: 'float32' | 'float16';
+  /**
+   * Per-network float types that override `floatType`: the runtime builds exactly the graphs its
+   * memory mode needs (fp32 for networks on the CPU, see engine/networkPlacement.ts).
+   */
+  floatTypes?: Partial<Record<GraphNetwork, 'float32' | 'float16'>>;
   provider?: 'cpu' | 'cuda';
   resourcesDir?: string;
   /** Checked between graphs: a build in progress finishes (its temporary folder is cleaned up otherwise). */
@@ -41,6 +46,8 @@ export interface GraphBuildOptions {
 export interface GraphBuildResult {
   /** Path of each network's .onnx in the cache. */
   graphs: Record<GraphNetwork, string>;
+  /** The float type each graph was built with. */
+  floatTypes: Record<GraphNetwork, 'float32' | 'float16'>;
   built: number;
   cached: number;
 }
@@ -53,7 +60,8 @@ function vaeFingerprint(vaeDir: string): string {
 export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBuildResult> {
   const started = Date.now();
   const files = typeof opts.model === 'string' ? resolveModelFiles(opts.model, opts.resourcesDir) : opts.model;
-  const floatType = opts.floatType ?? (opts.provider === 'cuda' ? 'float16' : 'float32');
+  const defaultType = opts.floatType ?? (opts.provider === 'cuda' ? 'float16' : 'float32');
+  const floatTypes = Object.fromEntries(GRAPH_NETWORKS.map((n) => [n, opts.floatTypes?.[n] ?? defaultType])) as Record<GraphNetwork, 'float32' | 'float16'>;
   const { cacheDir } = opts;
   const of = GRAPH_NETWORKS.length;
   const graphs = {} as Record<GraphNetwork, string>;
@@ -82,7 +90,7 @@ export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBu
     const textWeights = openSafetensorsFolder(files.textEncoderDir);
     try {
       await step('text encoder', (onEvent) =>
-        getUmt5EncoderGraph({ cacheDir, weights: textWeights, config: readUmt5Config(files.textEncoderDir), floatType, onEvent }),
+        getUmt5EncoderGraph({ cacheDir, weights: textWeights, config: readUmt5Config(files.textEncoderDir), floatType: floatTypes['text encoder'], onEvent }),
       );
     } finally {
       textWeights.close();
@@ -92,7 +100,7 @@ export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBu
     const vaeWeights = openSafetensorsFolder(files.vaeDir);
     try {
       const weightsId = `${vaeWeights.origin}:${vaeFingerprint(files.vaeDir)}`;
-      await step('VAE encoder', (onEvent) => getWanVaeEncoderGraph({ cacheDir, weights: vaeWeights, weightsId, config: vaeConfig, floatType, onEvent }));
+      await step('VAE encoder', (onEvent) => getWanVaeEncoderGraph({ cacheDir, weights: vaeWeights, weightsId, config: vaeConfig, floatType: floatTypes['VAE encoder'], onEvent }));
     } finally {
       vaeWeights.close();
     }
@@ -101,7 +109,7 @@ export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBu
     const transformerWeights = ckpt.source('transformer.');
     try {
       const config = readWanTransformerConfig(dirname(files.transformerConfigPath), transformerWeights);
-      await step('transformer', (onEvent) => getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsId: ckptId, config, floatType, onEvent }));
+      await step('transformer', (onEvent) => getWanTransformerGraph({ cacheDir, weights: transformerWeights, weightsId: ckptId, config, floatType: floatTypes.transformer, onEvent }));
     } finally {
       transformerWeights.close();
     }
@@ -109,7 +117,7 @@ export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBu
     const reconWeights = ckpt.source('recon_decoder.');
     try {
       const config = readReconDecoderConfig(vaeConfig, reconWeights);
-      await step('recon decoder', (onEvent) => getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config, floatType, onEvent }));
+      await step('recon decoder', (onEvent) => getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config, floatType: floatTypes['recon decoder'], onEvent }));
     } finally {
       reconWeights.close();
     }
@@ -120,5 +128,5 @@ export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBu
     ckpt.close();
   }
   opts.onProgress?.({ type: 'done', built, cached, seconds: (Date.now() - started) / 1000, graphs });
-  return { graphs, built, cached };
+  return { graphs, floatTypes, built, cached };
 }
