@@ -6,13 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import type { Job, JobSettings } from '../../shared/api/jobSchemas';
 import type { DownloadModelOptions, EngineSettings, ModelState, ModelTask } from '../../shared/api/modelSchemas';
 import type { StudioEvent } from '../../shared/api/events';
 import type { ExportBytes, ExportFormat, ProjectSource, Recovery, ResultFormat, Snapshot } from '../../shared/api/methods';
-import { PROJECT_FILE_EXTENSION, recentProjectSchema, type Example, type OpenedProject, type ProjectDocument, type RecentProject } from '../../shared/api/projectSchemas';
+import type { Example, OpenedProject, ProjectDocument, RecentProject } from '../../shared/api/projectSchemas';
 import { validateGenerationRequest, toRequestJson } from '../../shared/request/generationRequest';
 import { EtaModel } from './etaModel';
 import { JobQueue } from './jobQueue';
@@ -21,7 +21,7 @@ import { EngineSupervisor, type EngineInitSettings } from './engineSupervisor';
 import { ModelManager } from './modelManager';
 import { systemGpuProbe, type GpuProbe } from './modelState';
 import type { EngineLauncher } from './engineProcess';
-import { packProject, unpackProject, writeFileAtomic, type ProjectResultBytes } from './projectFile';
+import { ProjectStore, type ResultFiles } from './projectStore';
 import { imageFileToDataUrl } from './imageFiles';
 import { spawnSync } from 'node:child_process';
 
@@ -56,7 +56,6 @@ function ffmpegProblem(): string | null {
   return `MP4 export needs ffmpeg, and "${candidate}" could not be run. Install ffmpeg or set FFMPEG_PATH, then restart the studio.`;
 }
 
-const MAX_RECENT = 10;
 /** Progress events faster than this are merged: the UI can't show them and IPC would flood. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -71,13 +70,14 @@ export class StudioService {
   private readonly listeners = new Set<(event: StudioEvent) => void>();
   private readonly queue: JobQueue;
   private readonly engines: Engine[] = [];
-  private readonly results = new Map<string, { ply: string; spz: string }>();
+  private readonly results = new Map<string, ResultFiles>();
   /** which engine ran a job: only that process holds the scene for MP4 export */
   private readonly ranOn = new Map<string, Engine>();
   private readonly ffmpegProblem: string | null;
   private eta = new EtaModel();
   private readonly resultsDir: string;
   private readonly models: ModelManager;
+  private readonly projects: ProjectStore;
 
   constructor(private readonly options: StudioServiceOptions) {
     this.resultsDir = join(options.dataDir, 'results');
@@ -96,6 +96,17 @@ export class StudioService {
       onSettings: (settings) => this.engines.forEach((e) => e.supervisor.reconfigure(this.engineInit(settings))),
     });
     this.queue = new JobQueue((change) => this.emit(change));
+    this.projects = new ProjectStore(options.dataDir, this.resultsDir, {
+      jobs: () => this.queue.list(),
+      results: () => this.results,
+      clear: () => this.newProject(),
+      load: (jobs, results) => {
+        for (const [id, files] of results) this.results.set(id, files);
+        // Queued jobs of a saved project run again, in their order.
+        this.queue.reset(jobs, Date.now());
+        this.dispatch();
+      },
+    });
     this.ffmpegProblem = options.videoAvailable === false ? 'Video export is switched off for this backend.' : ffmpegProblem();
     for (let i = 0; i < (options.engineCount ?? 1); i++) {
       const engine: Engine = { supervisor: null as unknown as EngineSupervisor, tracker: null, jobId: null, lastProgressAt: 0 };
@@ -161,14 +172,8 @@ export class StudioService {
   // ---- queue ----
 
   async getSnapshot(): Promise<Snapshot> {
-    let recovery: Snapshot['recovery'] = null;
-    try {
-      recovery = { savedAt: JSON.parse(await readFile(join(this.options.dataDir, 'autosave.json'), 'utf8')).savedAt };
-    } catch {
-      // no autosave: the last session ended cleanly or never changed anything
-    }
     return {
-      recovery,
+      recovery: await this.projects.recoverySavedAt(),
       jobs: this.queue.list(),
       engine: this.engines[0].supervisor.getStatus(),
       models: this.models.models(),
@@ -279,7 +284,7 @@ export class StudioService {
 
   // ---- results ----
 
-  private resultFiles(id: string): { ply: string; spz: string } {
+  private resultFiles(id: string): ResultFiles {
     const job = this.queue.get(id);
     const files = this.results.get(id);
     if (job.status !== 'done' || !files) {
@@ -365,24 +370,10 @@ export class StudioService {
     return out;
   }
 
-  // ---- projects ----
+  // ---- projects, recent files, autosave (projectStore.ts) ----
 
-  private recentPath(): string {
-    return join(this.options.dataDir, 'recent.json');
-  }
-
-  async listRecent(): Promise<RecentProject[]> {
-    try {
-      const list = JSON.parse(await readFile(this.recentPath(), 'utf8'));
-      return recentProjectSchema.array().parse(list).filter((r) => existsSync(r.path));
-    } catch {
-      return [];
-    }
-  }
-
-  private async addRecent(entry: RecentProject): Promise<void> {
-    const list = [entry, ...(await this.listRecent()).filter((r) => r.path !== entry.path)].slice(0, MAX_RECENT);
-    await writeFileAtomic(this.recentPath(), new TextEncoder().encode(JSON.stringify(list)));
+  listRecent(): Promise<RecentProject[]> {
+    return this.projects.listRecent();
   }
 
   newProject(): void {
@@ -392,82 +383,24 @@ export class StudioService {
     this.ranOn.clear();
   }
 
-  private async collect(document: ProjectDocument): Promise<Uint8Array> {
-    const jobs = this.queue.list();
-    const results = new Map<string, ProjectResultBytes>();
-    for (const [id, files] of this.results) {
-      if (!jobs.some((j) => j.id === id)) continue;
-      results.set(id, { ply: new Uint8Array(await readFile(files.ply)), spz: new Uint8Array(await readFile(files.spz)) });
-    }
-    return packProject({ document, jobs, results }, Date.now());
-  }
-
   /** Writes the project to `path` (the caller chose it: a dialog in Electron, the projects folder in serve mode). */
-  async saveProjectTo(path: string, document: ProjectDocument): Promise<{ path: string }> {
-    const target = extname(path) ? path : `${path}.${PROJECT_FILE_EXTENSION}`;
-    await writeFileAtomic(target, await this.collect(document));
-    await this.addRecent({ path: target, name: document.name, savedAt: Date.now() });
-    await this.discardRecovery();
-    return { path: target };
+  saveProjectTo(path: string, document: ProjectDocument): Promise<{ path: string }> {
+    return this.projects.saveProjectTo(path, document);
   }
 
-  async openProject(source: ProjectSource): Promise<OpenedProject> {
-    const fileName = 'path' in source ? source.path : source.fileName;
-    let bytes: Uint8Array;
-    if ('path' in source) {
-      try {
-        bytes = new Uint8Array(await readFile(source.path));
-      } catch (cause) {
-        throw new StudioError('IO_FAILED', `Could not read ${source.path}: ${(cause as Error).message}. It may have been moved or deleted.`, { cause });
-      }
-    } else {
-      bytes = source.bytes;
-    }
-    const contents = unpackProject(bytes, basename(fileName));
-    await this.restore(contents.jobs, contents.results);
-    if ('path' in source) await this.addRecent({ path: source.path, name: contents.document.name, savedAt: contents.savedAt });
-    return { path: 'path' in source ? source.path : null, document: contents.document, jobs: this.queue.list() };
+  openProject(source: ProjectSource): Promise<OpenedProject> {
+    return this.projects.openProject(source);
   }
 
-  private async restore(jobs: Job[], results: Map<string, ProjectResultBytes>): Promise<void> {
-    this.newProject();
-    for (const [id, r] of results) {
-      const files = { ply: join(this.resultsDir, `${id}.ply`), spz: join(this.resultsDir, `${id}.spz`) };
-      await writeFileAtomic(files.ply, r.ply);
-      await writeFileAtomic(files.spz, r.spz);
-      this.results.set(id, files);
-    }
-    // Queued jobs of a saved project run again, in their order.
-    this.queue.reset(jobs, Date.now());
-    this.dispatch();
+  autosave(document: ProjectDocument, path: string | null): Promise<void> {
+    return this.projects.autosave(document, path);
   }
 
-  // ---- autosave / crash recovery ----
-
-  private recoveryPath(): string {
-    return join(this.options.dataDir, `autosave.${PROJECT_FILE_EXTENSION}`);
+  getRecovery(): Promise<Recovery | null> {
+    return this.projects.getRecovery();
   }
 
-  async autosave(document: ProjectDocument, path: string | null): Promise<void> {
-    await writeFileAtomic(this.recoveryPath(), await this.collect(document));
-    await writeFile(join(this.options.dataDir, 'autosave.json'), JSON.stringify({ path, savedAt: Date.now() }));
-  }
-
-  async getRecovery(): Promise<Recovery | null> {
-    if (!existsSync(this.recoveryPath())) return null;
-    const contents = unpackProject(new Uint8Array(await readFile(this.recoveryPath())), 'the autosave');
-    let path: string | null = null;
-    try {
-      path = JSON.parse(await readFile(join(this.options.dataDir, 'autosave.json'), 'utf8')).path ?? null;
-    } catch {
-      // The project had no file yet.
-    }
-    await this.restore(contents.jobs, contents.results);
-    return { savedAt: contents.savedAt, project: { path, document: contents.document, jobs: this.queue.list() } };
-  }
-
-  async discardRecovery(): Promise<void> {
-    await rm(this.recoveryPath(), { force: true });
-    await rm(join(this.options.dataDir, 'autosave.json'), { force: true });
+  discardRecovery(): Promise<void> {
+    return this.projects.discardRecovery();
   }
 }
