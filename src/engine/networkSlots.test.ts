@@ -46,27 +46,31 @@ describe('network slots per memory mode', () => {
   it('places the networks as each mode says', () => {
     const where = (mode: MemoryMode) => {
       const { slots } = watched(mode);
-      return (['text encoder', 'VAE encoder', 'transformer', 'recon decoder'] as const).map((n) => slots.placement(n)).join(' ');
+      return (['text encoder', 'VAE encoder', 'VAE encoder (image)', 'transformer', 'recon decoder'] as const).map((n) => slots.placement(n)).join(' ');
     };
-    expect(where('gpu')).toBe('gpu gpu gpu gpu');
-    expect(where('unload-text-encoder')).toBe('gpu gpu gpu gpu');
-    expect(where('text-encoder-cpu')).toBe('cpu gpu gpu gpu');
-    expect(where('low-vram')).toBe('cpu cpu gpu cpu');
+    // the prompt image's VAE session goes wherever the VAE goes
+    expect(where('gpu')).toBe('gpu gpu gpu gpu gpu');
+    expect(where('unload-text-encoder')).toBe('gpu gpu gpu gpu gpu');
+    expect(where('text-encoder-cpu')).toBe('cpu gpu gpu gpu gpu');
+    expect(where('low-vram')).toBe('cpu cpu cpu gpu cpu');
     // the CPU provider ignores the mode
     expect(watched('gpu', 'cpu').slots.placement('transformer')).toBe('cpu');
   });
 
   it('never holds the transient text encoder together with the other GPU networks', async () => {
     const { slots, events } = watched('unload-text-encoder');
-    expect(slots.resident()).toEqual(['VAE encoder', 'transformer', 'recon decoder']);
+    expect(slots.resident()).toEqual(['VAE encoder', 'VAE encoder (image)', 'transformer', 'recon decoder']);
     for (const n of slots.resident()) await slots.get(n);
     await slots.withTextEncoder(async () => undefined);
     await slots.get('transformer');
     await slots.releaseAll();
     expect(events).toEqual([
+      // both VAE sessions open the one VAE graph
+      'open VAE encoder on cuda',
       'open VAE encoder on cuda',
       'open transformer on cuda',
       'open recon decoder on cuda',
+      'release VAE encoder',
       'release VAE encoder',
       'release transformer',
       'release recon decoder',
@@ -76,6 +80,16 @@ describe('network slots per memory mode', () => {
       'release transformer',
     ]);
   }, 60_000);
+
+  it('opens the prompt image\'s VAE session apart from the renders\' one and releases both', async () => {
+    const { slots, events } = watched('low-vram');
+    const renders = await slots.get('VAE encoder');
+    const image = await slots.get('VAE encoder (image)');
+    expect(image).not.toBe(renders);
+    expect(await slots.get('VAE encoder (image)')).toBe(image);
+    await slots.release(['VAE encoder', 'VAE encoder (image)']);
+    expect(events).toEqual(['open VAE encoder on cpu', 'open VAE encoder on cpu', 'release VAE encoder', 'release VAE encoder']);
+  });
 
   it('keeps a resident text encoder open between prompts', async () => {
     const { slots, events } = watched('text-encoder-cpu');

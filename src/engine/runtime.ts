@@ -9,14 +9,14 @@ import type { GenerationRequest } from '../shared/request/generationRequest';
 import { buildModelGraphs, type GraphNetwork } from './model/buildGraphs';
 import { resolveModelFiles, type ModelFiles } from './model/modelFiles';
 import type { GraphCacheEvent } from './onnx/cache';
-import { floatTensor, hostTensor, toFloat32, type HostTensor } from './onnx/session';
+import { floatTensor, hostTensor, toFloat32, type createSession, type HostTensor } from './onnx/session';
 import { MEMORY_MODE_INFO, type MemoryMode } from '../shared/engine/memoryModes';
 import { explainCudaFailure } from './gpu/cudaFailure';
 import { cudaProviderProblem } from './gpu/cudaProvider';
 import { listGpus } from './gpu/nvidiaSmi';
 import { estimateMemoryModes, fastestFittingMode, graphWeightBytes } from './memory/memoryEstimate';
 import { graphFloatTypes, type GraphFloatType } from './networkPlacement';
-import { NetworkSlots } from './networkSlots';
+import { NetworkSlots, type NetworkSlot } from './networkSlots';
 import { readReconDecoderConfig, RECON_DECODER_IO, type ReconDecoderConfig } from './models/reconDecoder';
 import { UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
 import { WAN_TRANSFORMER_IO, wanTransformerFeeds } from './models/wanTransformer';
@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   /** UMT5 on the GPU in float32 instead of `floatType` (exact; 22.7 GB of weights at full size). No effect where it runs on the CPU (always float32). */
   textEncoderPrecision?: GraphFloatType;
   resourcesDir?: string;
+  /** session factory (tests watch which session runs which shapes); default: onnx/session.ts createSession */
+  openSession?: typeof createSession;
   onLoadProgress?: (event: { network: string; event: GraphCacheEvent['type'] | 'session' }) => void;
 }
 
@@ -177,7 +179,14 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
       requestedMode === 'auto' ? await resolveMemoryMode('auto', (await build(plan('gpu'))).graphs, deviceId, warnings) : requestedMode;
     const floatTypes = plan(memoryMode);
     const { graphs } = await build(floatTypes);
-    const live = new NetworkSlots({ graphs, provider, deviceId, memoryMode, onOpened: (network) => options.onLoadProgress?.({ network, event: 'session' }) });
+    const live = new NetworkSlots({
+      graphs,
+      provider,
+      deviceId,
+      memoryMode,
+      open: options.openSession,
+      onOpened: (network) => options.onLoadProgress?.({ network, event: 'session' }),
+    });
     slots = live;
     // Load what stays loaded now, so the first job doesn't wait for it.
     for (const network of live.resident()) await withCudaExplained(network, memoryMode, deviceId, () => live.get(network));
@@ -194,9 +203,17 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     } finally {
       ckpt.close();
     }
-    /** Runs one network, turning CUDA failures (out of memory above all) into messages that say what to do. */
-    const run = (network: GraphNetwork, feeds: Record<string, HostTensor>) =>
-      withCudaExplained(network, memoryMode, deviceId, async () => (await live.get(network)).run(feeds));
+    /** Runs one session, turning CUDA failures (out of memory above all) into messages that say what to do. */
+    const run = (slot: NetworkSlot, feeds: Record<string, HostTensor>) =>
+      withCudaExplained(slot, memoryMode, deviceId, async () => (await live.get(slot)).run(feeds));
+    const encodeWithVae = async (slot: NetworkSlot, images: Float32Array, noise: Float32Array, n: number, height: number, width: number) => {
+      const f = vaeSpatialFactor(vaeConfig);
+      const out = await run(slot, {
+        [WAN_VAE_ENCODER_IO.image]: floatTensor(floatTypes['VAE encoder'], [n, 3, height, width], images),
+        [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
+      });
+      return toFloat32(out[WAN_VAE_ENCODER_IO.latents]);
+    };
 
     const networks: FlashWorldNetworks = {
       latentDim: vaeConfig.zDim,
@@ -213,14 +230,10 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
         return toFloat32(out[UMT5_OUTPUTS.textEmbeds]);
       },
 
-      async encodeImages(images, noise, n, height, width) {
-        const f = vaeSpatialFactor(vaeConfig);
-        const out = await run('VAE encoder', {
-          [WAN_VAE_ENCODER_IO.image]: floatTensor(floatTypes['VAE encoder'], [n, 3, height, width], images),
-          [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
-        });
-        return toFloat32(out[WAN_VAE_ENCODER_IO.latents]);
-      },
+      // The prompt image and the renders go through two sessions of the same graph, so that
+      // neither ever changes input shape (networkSlots.ts says why).
+      encodeImage: (image, noise, height, width) => encodeWithVae('VAE encoder (image)', image, noise, 1, height, width),
+      encodeImages: (images, noise, n, height, width) => encodeWithVae('VAE encoder', images, noise, n, height, width),
 
       async transformer(hidden, frames, h, w, timestep, textEmbeds) {
         const feeds = wanTransformerFeeds({
@@ -297,7 +310,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
 }
 
 /** Runs `body`; a CUDA failure becomes a StudioError that names the cause and the fix. */
-async function withCudaExplained<T>(network: GraphNetwork, memoryMode: MemoryMode, deviceId: number, body: () => Promise<T>): Promise<T> {
+async function withCudaExplained<T>(network: NetworkSlot, memoryMode: MemoryMode, deviceId: number, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {

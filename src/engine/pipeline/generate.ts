@@ -118,7 +118,7 @@ export async function generate(
   if (inputs.image) {
     stage({ stage: 'image' });
     const noise = options.noise.draw({ kind: 'image-latent' }, z * plane);
-    const latent = await nets.encodeImages(inputs.image, noise, 1, height, width);
+    const latent = await nets.encodeImage(inputs.image, noise, height, width);
     for (let c = 0; c < z; c++) condition.set(latent.subarray(c * plane, (c + 1) * plane), (c * frames + imageIndex) * plane);
   }
 

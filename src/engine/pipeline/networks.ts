@@ -28,7 +28,9 @@ export interface ViewCamera {
 export interface FlashWorldNetworks extends LatentSpec {
   /** (512,) ids and mask → text embeddings (512, textDim), rows past the prompt's length zero */
   encodeText(inputIds: BigInt64Array, attentionMask: BigInt64Array): Promise<Float32Array>;
-  /** images (n, 3, H, W) in [-1, 1] + noise (n, z, H/16, W/16) → normalised latents (n, z, H/16, W/16) */
+  /** the prompt image (3, H, W) in [-1, 1] + noise (z, H/16, W/16) → its normalised latent (z, H/16, W/16) */
+  encodeImage(image: Float32Array, noise: Float32Array, height: number, width: number): Promise<Float32Array>;
+  /** the n renders (n, 3, H, W) in [-1, 1] + noise (n, z, H/16, W/16) → normalised latents (n, z, H/16, W/16) */
   encodeImages(images: Float32Array, noise: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
   /**
    * hidden (C, T, h, w) = [noisy z, raymaps 6, condition z, previous features, previous latents z],
