@@ -9,9 +9,9 @@
  * `npm run bench:gpu` on an H200 (docs/BENCHMARKS.md, 2026-11-28): at 24×480×704 the arenas of the
  * VAE encoder, transformer and recon decoder together held ≈ 50.7 GB ('unload-text-encoder':
  * 59,040 MiB peak − 10.73 GB of weights − the CUDA context) and the text encoder's ≈ 1.7 GB (the
- * 'gpu' mode's 71,502 MiB less the former). How the 50.7 GB splits between the VAE encoder and the
- * recon decoder was not measured separately; it is split 1 : 2 after their activation sizes (the
- * decoder upsamples 256-channel features to H/2 × W/2, the encoder's widest maps are 160 channels).
+ * 'gpu' mode's 71,502 MiB less the former). The VAE encoder alone, run at 24 frames on a fresh
+ * session, peaked at 9.7 GiB above idle (`test/bench/vaeSessionShapes.ts`; 2.1 GiB at 4 frames per
+ * call), which leaves ≈ 38.9 GB to the recon decoder.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,9 +27,9 @@ export interface GenerationSize {
 /** Bytes of arena per pixel of one call's frames (frames × height × width), per network. */
 export const WORKING_BYTES_PER_PIXEL: Record<GraphNetwork, number> = {
   'text encoder': 0,
-  'VAE encoder': 2000,
+  'VAE encoder': 1170,
   transformer: 0,
-  'recon decoder': 4000,
+  'recon decoder': 4760,
 };
 /** Arena that does not scale with the image size (attention/FFN buffers, cuBLAS/cuDNN workspaces). */
 export const WORKING_BYTES_FIXED: Record<GraphNetwork, number> = {
