@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bfloat16ArrayToFloat32, float32ToHalfBits, halfBitsToFloat32 } from './halfFloat';
+import { bfloat16ArrayToFloat32, float32ArrayToHalf, float32ToHalfBits, halfArrayToFloat32, halfBitsToFloat32 } from './halfFloat';
 
 describe('half floats', () => {
   it('converts known values exactly', () => {
@@ -26,6 +26,19 @@ describe('half floats', () => {
     // 1 + 2^-11 is exactly between 1 and 1 + 2^-10: ties go to the even mantissa (1.0)
     expect(float32ToHalfBits(1 + 2 ** -11)).toBe(0x3c00);
     expect(float32ToHalfBits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+  });
+
+  it('array conversions agree with the scalar ones for every half and for random fp32 bit patterns', () => {
+    const halves = new Uint16Array(0x10000).map((_, i) => i);
+    const wide = halfArrayToFloat32(halves);
+    for (let h = 0; h < 0x10000; h++) expect(Object.is(wide[h], halfBitsToFloat32(h)) || (Number.isNaN(wide[h]) && Number.isNaN(halfBitsToFloat32(h)))).toBe(true);
+    // random bit patterns cover subnormals, overflow, Inf and NaN; plus a view at an offset
+    const bits = new Uint32Array(200_001);
+    let s = 7;
+    for (let i = 0; i < bits.length; i++) bits[i] = s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const values = new Float32Array(bits.buffer, 4);
+    const narrow = float32ArrayToHalf(values);
+    for (let i = 0; i < values.length; i++) expect(narrow[i]).toBe(float32ToHalfBits(values[i]));
   });
 
   it('widens bfloat16 exactly', () => {

@@ -6,10 +6,8 @@
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** fp32 → fp16 bits, round to nearest even; overflow → ±Inf, NaN stays NaN. */
-export function float32ToHalfBits(value: number): number {
-  f32[0] = value;
-  const x = u32[0];
+/** fp32 bit pattern → fp16 bits, round to nearest even; overflow → ±Inf, NaN stays NaN. */
+function float32BitsToHalfBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -32,6 +30,12 @@ export function float32ToHalfBits(value: number): number {
   return sign | half;
 }
 
+/** fp32 → fp16 bits, round to nearest even; overflow → ±Inf, NaN stays NaN. */
+export function float32ToHalfBits(value: number): number {
+  f32[0] = value;
+  return float32BitsToHalfBits(u32[0]);
+}
+
 export function halfBitsToFloat32(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >>> 10) & 0x1f;
@@ -41,13 +45,29 @@ export function halfBitsToFloat32(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/**
+ * Whole arrays cross every graph boundary (the 4 M Gaussians are 154 M values a step), so these
+ * two are the hot paths: narrowing reads the fp32 bits through an integer view, and widening
+ * looks each of the 65,536 half patterns up in a table (exact: every half is an fp32).
+ */
 export function float32ArrayToHalf(src: Float32Array, dst = new Uint16Array(src.length)): Uint16Array {
-  for (let i = 0; i < src.length; i++) dst[i] = float32ToHalfBits(src[i]);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) dst[i] = float32BitsToHalfBits(bits[i]);
   return dst;
 }
 
+let halfTable: Float32Array | null = null;
+function halfToFloat32Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfBitsToFloat32(h);
+  }
+  return halfTable;
+}
+
 export function halfArrayToFloat32(src: Uint16Array, dst = new Float32Array(src.length)): Float32Array {
-  for (let i = 0; i < src.length; i++) dst[i] = halfBitsToFloat32(src[i]);
+  const table = halfToFloat32Table();
+  for (let i = 0; i < src.length; i++) dst[i] = table[src[i]];
   return dst;
 }
 
