@@ -9,23 +9,21 @@ import type { GenerationRequest } from '../shared/request/generationRequest';
 import { buildModelGraphs, type GraphNetwork } from './model/buildGraphs';
 import { resolveModelFiles, type ModelFiles } from './model/modelFiles';
 import type { GraphCacheEvent } from './onnx/cache';
-import { floatTensor, hostTensor, toFloat32, type createSession, type HostTensor } from './onnx/session';
+import type { createSession } from './onnx/session';
 import { MEMORY_MODE_INFO, type MemoryMode } from '../shared/engine/memoryModes';
-import { explainCudaFailure } from './gpu/cudaFailure';
 import { cudaProviderProblem } from './gpu/cudaProvider';
 import { listGpus } from './gpu/nvidiaSmi';
 import { estimateMemoryModes, fastestFittingMode, graphWeightBytes } from './memory/memoryEstimate';
 import { graphFloatTypes, type GraphFloatType } from './networkPlacement';
-import { NetworkSlots, type NetworkSlot } from './networkSlots';
-import { readReconDecoderConfig, RECON_DECODER_IO, type ReconDecoderConfig } from './models/reconDecoder';
-import { UMT5_INPUTS, UMT5_OUTPUTS } from './models/umt5';
-import { WAN_TRANSFORMER_IO, wanTransformerFeeds } from './models/wanTransformer';
+import { NetworkSlots } from './networkSlots';
+import { readReconDecoderConfig, type ReconDecoderConfig } from './models/reconDecoder';
 import { readWanTransformerConfig, type WanTransformerConfig } from './models/wanTransformerConfig';
-import { vaeSpatialFactor } from './models/wanVaeConfig';
-import { readWanVaeConfig, WAN_VAE_ENCODER_IO } from './models/wanVaeEncoder';
+import { readWanVaeConfig } from './models/wanVaeEncoder';
+import { planFrameChunks } from './pipeline/frameChunks';
 import { generate, type GenerationResult, type GenerationStage } from './pipeline/generate';
 import { prepareImagePrompt } from './pipeline/imagePrep';
 import type { FlashWorldNetworks, SplatRenderer } from './pipeline/networks';
+import { createOnnxNetworks, withCudaExplained } from './onnxNetworks';
 import { SeededNoise, type NoiseSource } from './pipeline/noise';
 import { tokenizeTextPrompt } from './pipeline/textPrompt';
 import { renderViews } from './splat/rasterizer';
@@ -49,6 +47,12 @@ export interface RuntimeOptions {
    * mode (or the CPU provider) places on the CPU always get float32 graphs (networkPlacement.ts).
    */
   floatType?: GraphFloatType;
+  /**
+   * At most this many frames per VAE-encoder (renders) and recon-decoder call; default: all frames
+   * at once. ORT keeps each session's arena at its peak, so fewer frames per call hold less memory
+   * (every call is fed the same number of frames: the last chunk is padded, pipeline/frameChunks.ts).
+   */
+  maxFramesPerCall?: number;
   /** UMT5 on the GPU in float32 instead of `floatType` (exact; 22.7 GB of weights at full size). No effect where it runs on the CPU (always float32). */
   textEncoderPrecision?: GraphFloatType;
   resourcesDir?: string;
@@ -128,12 +132,18 @@ async function preflight(options: RuntimeOptions, warnings: string[]): Promise<E
   return 'cuda';
 }
 
-async function resolveMemoryMode(requested: MemoryMode | 'auto', graphs: Record<GraphNetwork, string>, deviceId: number, warnings: string[]): Promise<MemoryMode> {
+async function resolveMemoryMode(
+  requested: MemoryMode | 'auto',
+  graphs: Record<GraphNetwork, string>,
+  deviceId: number,
+  framesPerCall: number | undefined,
+  warnings: string[],
+): Promise<MemoryMode> {
   if (requested !== 'auto') return requested;
   const { gpus } = await listGpus();
   const gpu = gpus.find((g) => g.index === deviceId);
   if (!gpu) return 'gpu';
-  const estimates = estimateMemoryModes(graphWeightBytes(graphs), AUTO_PLAN_SIZE);
+  const estimates = estimateMemoryModes(graphWeightBytes(graphs), AUTO_PLAN_SIZE, { framesPerCall });
   const mode = fastestFittingMode(estimates, gpu.memoryFreeBytes);
   if (mode) return mode;
   warnings.push(
@@ -143,6 +153,8 @@ async function resolveMemoryMode(requested: MemoryMode | 'auto', graphs: Record<
 }
 
 export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<FlashWorldRuntime> {
+  const { maxFramesPerCall } = options;
+  planFrameChunks(1, maxFramesPerCall); // a bad value fails now, not in the first generation
   const files: ModelFiles = resolveModelFiles(options.model, options.resourcesDir);
   const warnings: string[] = [];
   const provider = await preflight(options, warnings);
@@ -176,7 +188,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     // 'auto' weighs the GPU graphs of every network (what the model manager builds) before it
     // knows which of them will run on the CPU instead.
     const memoryMode =
-      requestedMode === 'auto' ? await resolveMemoryMode('auto', (await build(plan('gpu'))).graphs, deviceId, warnings) : requestedMode;
+      requestedMode === 'auto' ? await resolveMemoryMode('auto', (await build(plan('gpu'))).graphs, deviceId, maxFramesPerCall, warnings) : requestedMode;
     const floatTypes = plan(memoryMode);
     const { graphs } = await build(floatTypes);
     const live = new NetworkSlots({
@@ -189,7 +201,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     });
     slots = live;
     // Load what stays loaded now, so the first job doesn't wait for it.
-    for (const network of live.resident()) await withCudaExplained(network, memoryMode, deviceId, () => live.get(network));
+    for (const slot of live.resident()) await withCudaExplained({ slots: live, memoryMode, deviceId }, slot, () => live.get(slot));
     live.takeLoadMs();
 
     // Run-time sizes: the VAE config, and the FlashWorld widths read off the checkpoint's shapes.
@@ -203,59 +215,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     } finally {
       ckpt.close();
     }
-    /** Runs one session, turning CUDA failures (out of memory above all) into messages that say what to do. */
-    const run = (slot: NetworkSlot, feeds: Record<string, HostTensor>) =>
-      withCudaExplained(slot, memoryMode, deviceId, async () => (await live.get(slot)).run(feeds));
-    const encodeWithVae = async (slot: NetworkSlot, images: Float32Array, noise: Float32Array, n: number, height: number, width: number) => {
-      const f = vaeSpatialFactor(vaeConfig);
-      const out = await run(slot, {
-        [WAN_VAE_ENCODER_IO.image]: floatTensor(floatTypes['VAE encoder'], [n, 3, height, width], images),
-        [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
-      });
-      return toFloat32(out[WAN_VAE_ENCODER_IO.latents]);
-    };
-
-    const networks: FlashWorldNetworks = {
-      latentDim: vaeConfig.zDim,
-      featDim: reconConfig.featChannels,
-      latentsMean: Float32Array.from(vaeConfig.latentsMean),
-      latentsStd: Float32Array.from(vaeConfig.latentsStd),
-
-      async encodeText(inputIds, attentionMask) {
-        const feeds = {
-          [UMT5_INPUTS.inputIds]: hostTensor('int64', [1, inputIds.length], inputIds),
-          [UMT5_INPUTS.attentionMask]: hostTensor('int64', [1, attentionMask.length], attentionMask),
-        };
-        const out = await withCudaExplained('text encoder', memoryMode, deviceId, () => live.withTextEncoder((s) => s.run(feeds)));
-        return toFloat32(out[UMT5_OUTPUTS.textEmbeds]);
-      },
-
-      // The prompt image and the renders go through two sessions of the same graph, so that
-      // neither ever changes input shape (networkSlots.ts says why).
-      encodeImage: (image, noise, height, width) => encodeWithVae('VAE encoder (image)', image, noise, 1, height, width),
-      encodeImages: (images, noise, n, height, width) => encodeWithVae('VAE encoder', images, noise, n, height, width),
-
-      async transformer(hidden, frames, h, w, timestep, textEmbeds) {
-        const feeds = wanTransformerFeeds({
-          config: transformerConfig,
-          grid: { frames, height: h, width: w },
-          hiddenStates: hidden,
-          timestep: Float32Array.of(timestep),
-          encoderHiddenStates: textEmbeds,
-        });
-        const out = await run('transformer', feeds);
-        return toFloat32(out[WAN_TRANSFORMER_IO.output]);
-      },
-
-      async reconDecode(feats, latents, cameras, frames, h, w) {
-        const out = await run('recon decoder', {
-          [RECON_DECODER_IO.feats]: floatTensor(floatTypes['recon decoder'], [frames, reconConfig.featChannels, h, w], feats),
-          [RECON_DECODER_IO.z]: floatTensor(floatTypes['recon decoder'], [frames, reconConfig.latentChannels, h, w], latents),
-          [RECON_DECODER_IO.cameras]: floatTensor('float32', [1, frames, 11], cameras),
-        });
-        return toFloat32(out[RECON_DECODER_IO.gaussians]);
-      },
-    };
+    const networks = createOnnxNetworks({ slots: live, memoryMode, deviceId, floatTypes, vaeConfig, transformerConfig, reconConfig, maxFramesPerCall });
     const renderer: SplatRenderer = { renderViews: (g, cams, width, height) => renderViews(g, cams, width, height) };
     const textCache = new Map<string, Float32Array>();
 
@@ -306,16 +266,6 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     await slots?.releaseAll();
     if (error instanceof StudioError) throw error;
     throw new StudioError('RUNTIME_FAILED', `Loading the model ${files.label} failed: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Runs `body`; a CUDA failure becomes a StudioError that names the cause and the fix. */
-async function withCudaExplained<T>(network: NetworkSlot, memoryMode: MemoryMode, deviceId: number, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    const explained = explainCudaFailure(error instanceof StudioError && error.cause ? error.cause : error, { what: `the ${network}`, memoryMode, deviceId });
-    throw explained ?? error;
   }
 }
 

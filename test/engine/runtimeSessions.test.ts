@@ -4,39 +4,12 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGenerationRequest } from '../../src/shared/request/generationRequest';
-import { createSession, type GraphSession } from '../../src/engine/onnx/session';
 import { createFlashWorldRuntime, type FlashWorldRuntime } from '../../src/engine/runtime';
 import { fixturesDir } from '../helpers/fixtures';
-
-interface WatchedSession {
-  graph: string;
-  /** every distinct feed shape set this session ran */
-  shapes: Set<string>;
-  released: boolean;
-}
-
-function watchedOpen(into: WatchedSession[]): typeof createSession {
-  return async (path, opts) => {
-    const s = await createSession(path, { ...opts, provider: 'cpu' });
-    const rec: WatchedSession = { graph: basename(path), shapes: new Set(), released: false };
-    into.push(rec);
-    const watched: GraphSession = {
-      ...s,
-      run: (feeds) => {
-        rec.shapes.add(Object.keys(feeds).sort().map((k) => `${k}[${feeds[k].shape}]`).join(' '));
-        return s.run(feeds);
-      },
-      release: async () => {
-        rec.released = true;
-        await s.release();
-      },
-    };
-    return watched;
-  };
-}
+import { watchedOpen, type WatchedSession } from '../helpers/watchedSessions';
 
 const cam = (z: number) => ({ quaternion: [1, 0, 0, 0], position: [0.1 * z, 0, z], fx: 48, fy: 48, cx: 48, cy: 32 });
 const request = (frames: number) =>
