@@ -26,7 +26,11 @@ export interface CudaContext {
   deviceId: number;
 }
 
-/** Runs `body` on `slot`'s session; a CUDA failure becomes a StudioError that names the cause and the fix. */
+/**
+ * Runs `body` on `slot`'s session; a CUDA failure becomes a StudioError that names the cause and
+ * the fix. Where the mode runs the network on the CPU, an arena allocation failure is host
+ * memory, not GPU memory, and is left as ORT reported it.
+ */
 export async function withCudaExplained<T>(ctx: CudaContext, slot: NetworkSlot, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
@@ -35,6 +39,7 @@ export async function withCudaExplained<T>(ctx: CudaContext, slot: NetworkSlot, 
       what: `the ${slot}`,
       memoryMode: ctx.memoryMode,
       deviceId: ctx.deviceId,
+      device: ctx.slots.placement(slot),
     });
     throw explained ?? error;
   }
