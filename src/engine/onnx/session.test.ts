@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { cleanupTempDirs, floatFeed, newBuilder } from '../../../test/helpers/onnxHarness';
 import * as ops from './ops';
-import { createSession, floatTensor, hostTensor, toFloat32 } from './session';
+import { createSession, floatTensor, hostTensor, ortSessionOptions, toFloat32 } from './session';
 
 afterAll(cleanupTempDirs);
 
@@ -27,6 +27,18 @@ describe('createSession', () => {
     expect(Array.from(out.count.data as Int32Array)).toEqual([3]);
     expect(out.positive.dtype).toBe('bool');
     expect(Array.from(out.positive.data as Uint8Array)).toEqual([1, 0]);
+    await s.release();
+  });
+
+  it('allocates the weights exactly (device allocator, not the arena) on CUDA, and a CPU session with it still runs', async () => {
+    const exact = { session: { use_device_allocator_for_initializers: '1' } };
+    expect(ortSessionOptions({ provider: 'cuda', deviceId: 1 })).toMatchObject({ executionProviders: [{ name: 'cuda', deviceId: 1 }], extra: exact });
+    expect(ortSessionOptions({ provider: 'cpu' }).extra).toBeUndefined();
+    expect(ortSessionOptions({ provider: 'cuda', deviceAllocatorForInitializers: false }).extra).toBeUndefined();
+    expect(ortSessionOptions({ provider: 'cpu', deviceAllocatorForInitializers: true }).extra).toEqual(exact);
+    const s = await createSession(await addGraph(), { provider: 'cpu', deviceAllocatorForInitializers: true });
+    const out = await s.run({ a: floatFeed('float32', [2], Float32Array.of(0.5, 3)), n: hostTensor('int64', [1], BigInt64Array.of(4n)) });
+    expect(Array.from(out.sum.data as Float32Array)).toEqual([10.5, 23]);
     await s.release();
   });
 

@@ -20,6 +20,12 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** ORT graph optimisation level; default 'all'. */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Allocate the weights (initializers) with the device allocator, each exactly its size, instead
+   * of through the BFC arena, which grows in doubling steps and keeps the slack (GBs for the
+   * multi-GB weights of the full model). Default: on for CUDA, off for the CPU.
+   */
+  deviceAllocatorForInitializers?: boolean;
 }
 
 export interface GraphSession {
@@ -79,15 +85,22 @@ function loadOrt(): Promise<typeof Ort> {
   return ortModule;
 }
 
-export async function createSession(modelPath: string, opts: SessionOptions): Promise<GraphSession> {
-  const ort = await loadOrt();
+/** ONNX Runtime's session options for `opts` (`extra` entries become session config keys, "session.…"). */
+export function ortSessionOptions(opts: SessionOptions): Ort.InferenceSession.SessionOptions {
   const executionProviders: Ort.InferenceSession.ExecutionProviderConfig[] =
     opts.provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 } as Ort.InferenceSession.ExecutionProviderConfig] : ['cpu'];
-  const sessionOptions: Ort.InferenceSession.SessionOptions = {
+  const exactInitializers = opts.deviceAllocatorForInitializers ?? opts.provider === 'cuda';
+  return {
     executionProviders,
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+    ...(exactInitializers ? { extra: { session: { use_device_allocator_for_initializers: '1' } } } : {}),
   };
+}
+
+export async function createSession(modelPath: string, opts: SessionOptions): Promise<GraphSession> {
+  const ort = await loadOrt();
+  const sessionOptions = ortSessionOptions(opts);
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelPath, sessionOptions);
