@@ -66,7 +66,10 @@ export function estimateMemoryModes(
     const resident: GraphNetwork[] = ['transformer'];
     if (info.vae === 'gpu') resident.push('VAE encoder');
     if (info.recon === 'gpu') resident.push('recon decoder');
-    const together = (nets: GraphNetwork[]) => nets.reduce((a, n) => a + networkGpuBytes(n, weightBytes, size, opts.framesPerCall), 0);
+    // The prompt image has a VAE session of its own (one input shape per session: no re-tuning),
+    // so the VAE's weights are there twice, with a one-frame arena.
+    const imageSession = (nets: GraphNetwork[]) => (nets.includes('VAE encoder') ? networkGpuBytes('VAE encoder', weightBytes, size, 1) : 0);
+    const together = (nets: GraphNetwork[]) => nets.reduce((a, n) => a + networkGpuBytes(n, weightBytes, size, opts.framesPerCall), 0) + imageSession(nets);
     let bytes: number;
     if (info.text === 'cpu') bytes = together(resident);
     else if (info.textEncoderTransient) bytes = Math.max(together(['text encoder']), together(resident));

@@ -32,6 +32,8 @@ export const hostBuildSchema = z.object({
   model: z.string(),
   cacheDir: z.string(),
   provider: z.enum(['cpu', 'cuda']).optional(),
+  /** with CUDA: also build the fp32 graphs of the networks this mode runs on the CPU */
+  memoryMode: z.enum(MEMORY_MODES).optional(),
   resourcesDir: z.string().optional(),
 });
 export type HostBuild = z.infer<typeof hostBuildSchema>;

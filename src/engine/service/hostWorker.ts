@@ -16,6 +16,7 @@ import { hostRequestSchema, type HostBuild, type HostReply } from './hostProtoco
 import type { GraphBuildOptions, GraphBuildResult } from '../model/buildGraphs';
 import type { MemoryMode } from '../../shared/engine/memoryModes';
 import { thumbnailDataUrl } from './thumbnail';
+import { graphFloatTypes } from '../networkPlacement';
 
 /** Renders an MP4 of engine output along its normalised cameras (src/engine/splat/video.ts). */
 export type VideoWriter = (path: string, gaussians: Float32Array, cameras: Float32Array, size: { width: number; height: number }) => Promise<unknown>;
@@ -145,7 +146,26 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
           if (event.type !== 'done') post({ type: 'buildEvent', taskId: msg.taskId, event });
         },
       });
-      post({ type: 'buildDone', taskId: msg.taskId, graphs: result.graphs, built: result.built, cached: result.cached });
+      const { cached } = result;
+      let { built } = result;
+      // Networks the memory mode runs on the CPU load fp32 graphs (the CPU has no fast fp16
+      // kernels): build those too, so the first load after "Build graphs" builds nothing.
+      const floatTypes = msg.provider === 'cuda' && msg.memoryMode ? graphFloatTypes({ provider: 'cuda', memoryMode: msg.memoryMode }) : null;
+      if (floatTypes && Object.values(floatTypes).includes('float32')) {
+        const cpu = await buildGraphs({
+          model: msg.model,
+          cacheDir: msg.cacheDir,
+          provider: msg.provider,
+          resourcesDir: msg.resourcesDir,
+          floatTypes,
+          onProgress: (event) => {
+            if (event.type !== 'done') post({ type: 'buildEvent', taskId: msg.taskId, event });
+          },
+        });
+        built += cpu.built;
+      }
+      // the record keeps the GPU (fp16) set: the memory estimate sizes what lives on the GPU
+      post({ type: 'buildDone', taskId: msg.taskId, graphs: result.graphs, built, cached });
     } catch (error) {
       const e = error instanceof StudioError ? error : new StudioError('GRAPH_BUILD_FAILED', `Building the graphs failed: ${(error as Error)?.message ?? error}`);
       post({ type: 'buildFailed', taskId: msg.taskId, code: e.code, message: e.message });

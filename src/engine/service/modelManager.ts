@@ -132,7 +132,7 @@ export class ModelManager {
 
   /** Builds the selected model's graphs for the selected provider, in a process of its own. */
   buildModelGraphs(): ModelTask {
-    const { model, provider } = this.current;
+    const { model, provider, memoryMode } = this.current;
     let identity: string;
     try {
       identity = weightFilesIdentity(model === 'hub' ? hubModelFiles(this.options.env) : resolveModelFiles(model, this.options.resourcesDir));
@@ -145,7 +145,7 @@ export class ModelManager {
       control.setTotals({ done: 0, total: buildTaskItems().length }, true);
       const result = await buildGraphsInProcess(
         this.options.launcher,
-        { model, cacheDir: this.options.graphCacheDir, provider, resourcesDir: this.options.resourcesDir },
+        { model, cacheDir: this.options.graphCacheDir, provider, resourcesDir: this.options.resourcesDir, ...(memoryMode !== 'auto' ? { memoryMode } : {}) },
         (event) => applyBuildEvent(control, event),
         control.signal,
       );
