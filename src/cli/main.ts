@@ -43,6 +43,9 @@ const USAGE = `usage: flashworld generate <request.json | folder of .json> --out
   --device N             CUDA GPU to run on, as \`flashworld devices\` numbers them (default 0; implies --provider cuda)
   --memory-mode MODE     where the networks run on the GPU (implies --provider cuda): gpu (fastest, most memory),
                          unload-text-encoder, text-encoder-cpu, low-vram (least GPU memory), or auto (the fastest that fits)
+  --frames-per-call N    run the VAE encoder and recon decoder N frames at a time (less GPU memory, slower;
+                         default: all frames at once; pick a divisor of the frame count)
+  --text-encoder-precision fp16|fp32   the text encoder's graph on the GPU (fp32: exact, 22.7 GB; default fp16)
   --frame camera0|world  camera0 = upstream's frame (default); world = the trajectory's own frame
   --ply-layout inria|upstream   upstream = all SH as f_dc_* like upstream's PLY writer
   --opacity-threshold X  drop Gaussians below this opacity (default 0.00025, as upstream's app)
@@ -150,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' }, ply: { type: 'boolean' }, spz: { type: 'boolean' }, video: { type: 'boolean' },
         seed: { type: 'string' }, model: { type: 'string' }, provider: { type: 'string' }, frame: { type: 'string' },
         'ply-layout': { type: 'string' }, 'opacity-threshold': { type: 'string' }, 'video-fps': { type: 'string' }, cache: { type: 'string' }, resolution: { type: 'string' },
-        device: { type: 'string' }, 'memory-mode': { type: 'string' },
+        device: { type: 'string' }, 'memory-mode': { type: 'string' }, 'frames-per-call': { type: 'string' }, 'text-encoder-precision': { type: 'string' },
       },
     });
   } catch (e) {
@@ -174,6 +177,12 @@ export async function main(argv: string[]): Promise<number> {
     fail(`${deviceId !== undefined ? '--device' : '--memory-mode'} places networks on a CUDA GPU; it can't be combined with --provider cpu.`);
   }
   const provider = v.provider ?? (deviceId !== undefined || memoryMode !== undefined ? 'cuda' : 'cpu');
+  const framesPerCall = v['frames-per-call'] === undefined ? undefined : Number(v['frames-per-call']);
+  if (framesPerCall !== undefined && !(Number.isInteger(framesPerCall) && framesPerCall >= 1 && framesPerCall <= 1000)) {
+    fail(`--frames-per-call ${v['frames-per-call']}: give a whole number of frames, 1 or more.`);
+  }
+  const textPrecision = v['text-encoder-precision'];
+  if (textPrecision !== undefined && textPrecision !== 'fp16' && textPrecision !== 'fp32') fail(`--text-encoder-precision ${textPrecision}: use fp16 or fp32.`);
   const opacityThreshold = Number(v['opacity-threshold'] ?? 0.00025);
   if (!(opacityThreshold >= 0 && opacityThreshold < 1)) fail(`--opacity-threshold ${v['opacity-threshold']} must be in [0, 1).`);
   const videoFps = Number(v['video-fps'] ?? 15);
@@ -205,6 +214,8 @@ export async function main(argv: string[]): Promise<number> {
       provider,
       deviceId,
       memoryMode,
+      ...(framesPerCall !== undefined ? { maxFramesPerCall: framesPerCall } : {}),
+      ...(textPrecision ? { textEncoderPrecision: textPrecision === 'fp32' ? 'float32' : 'float16' } : {}),
       cacheDir: resolve(v.cache ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'flashworld-studio', 'graphs')),
       onLoadProgress: (e) => {
         if (e.event === 'build') process.stderr.write(`  building the ${e.network} graph (first use of these weights)…\n`);

@@ -4,7 +4,7 @@
  * shell script named nvidia-smi on PATH stands in for a driver with one H200.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,28 @@ describe('generate: GPU flags', () => {
       "flashworld: --device places networks on a CUDA GPU; it can't be combined with --provider cpu.",
     );
   });
+
+  it('--frames-per-call and --text-encoder-precision reject bad values in one line', () => {
+    expect(oneLine(cli(['generate', join(repoRoot, 'examples'), '--out', out, '--frames-per-call', '0']))).toBe(
+      'flashworld: --frames-per-call 0: give a whole number of frames, 1 or more.',
+    );
+    expect(oneLine(cli(['generate', join(repoRoot, 'examples'), '--out', out, '--text-encoder-precision', 'bf16']))).toBe(
+      'flashworld: --text-encoder-precision bf16: use fp16 or fp32.',
+    );
+  });
+
+  it('--frames-per-call gives the same scene as all frames at once (test model, CPU)', () => {
+    const run = (extra: string[], dir: string) =>
+      cli(['generate', join(repoRoot, 'examples', 'text_orbit.json'), '--out', join(out, dir), '--model', 'test', '--resolution', '5x64x96', '--seed', '3', '--cache', join(home, 'graphs'), ...extra]);
+    const whole = run([], 'whole');
+    const chunked = run(['--frames-per-call', '2'], 'chunked');
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(chunked.code, chunked.stderr).toBe(0);
+    const a = readFileSync(join(out, 'whole', 'text_orbit', 'gaussians.ply'));
+    const b = readFileSync(join(out, 'chunked', 'text_orbit', 'gaussians.ply'));
+    expect(a.length).toBeGreaterThan(1000);
+    expect(b.equals(a)).toBe(true);
+  }, 600_000);
 
   it('--help lists the GPU flags and the devices command', () => {
     const r = cli(['--help']);
