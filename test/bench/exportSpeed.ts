@@ -2,12 +2,13 @@
  * PLY export speed (DESIGN.md §6: "PLY export of 4 M splats ≤ 1 s"). A full-size scene's worth
  * of seeded random Gaussians (4,055,040 = 24 views × 480 × 704 ÷ 2, what the recon decoder
  * emits for upstream's 480×704 request) through prepareExport in both frames and encodePly,
- * each step timed on its own, best and median of 5.
+ * each step timed on its own, then the two together, then encodePlyFromGaussians (the same
+ * bytes in one pass, no SplatSet); best and median of 5.
  * Run: npm run bench:export [-- --count N --runs R]
  */
 import { performance } from 'node:perf_hooks';
 import { prepareExport, type ExportOptions } from '../../src/engine/splat/export';
-import { encodePly } from '../../src/engine/splat/ply';
+import { encodePly, encodePlyFromGaussians } from '../../src/engine/splat/ply';
 import type { SplatSet } from '../../src/engine/splat/splatSet';
 import { seededRandom } from '../helpers/randomSplatScene';
 
@@ -86,5 +87,7 @@ for (const [name, options] of frames) {
   report(`encodePly (${name} set)`, encoded.timing);
   const total = time(() => encodePly(prepareExport(gaussians, options)));
   report(`prepareExport+encodePly ${name}`, total.timing);
+  const direct = time(() => encodePlyFromGaussians(gaussians, options));
+  report(`encodePlyFromGaussians ${name}`, direct.timing);
   console.log(`  ${set.count} splats kept, ${(encoded.last.length / 2 ** 20).toFixed(0)} MiB of PLY`);
 }

@@ -7,17 +7,16 @@
 import { StudioError } from '../../shared/errors';
 import {
   GAUSSIAN_OPACITY_OFFSET,
-  GAUSSIAN_ROTATION_OFFSET,
-  GAUSSIAN_SCALE_OFFSET,
   GAUSSIAN_SH_OFFSET,
-  GAUSSIAN_XYZ_OFFSET,
   UPSTREAM_CAMERA_NORM_EPS,
   UPSTREAM_EXPORT_OPACITY_THRESHOLD,
-  UPSTREAM_EXPORT_SCALE_LOG_EPS,
   UPSTREAM_SH_DEGREE,
 } from './formatConstants';
-import { allocateSplatSet, type SplatSet } from './splatSet';
-import { rotateSplatShRest, shRotationForMatrix, type ShRotation } from './shRotation';
+import { writeExportedSplats, type ExportDestination, type ExportPlan } from './exportWriter';
+import { allocateSplatSet, shRestPerChannel, type SplatSet } from './splatSet';
+import { shRotationForMatrix } from './shRotation';
+
+export type { ExportPlan } from './exportWriter';
 
 /** A rigid camera-to-world pose as the request JSON writes cameras: quaternion [w, x, y, z], position [x, y, z]. */
 export interface PoseWXYZ {
@@ -46,13 +45,6 @@ export interface ExportOptions {
 export function gaussianStride(shDegree: number): number {
   return GAUSSIAN_SH_OFFSET + 3 * (shDegree + 1) * (shDegree + 1);
 }
-
-/**
- * Largest logit we store. Upstream writes log(o / (1 - o)) and gets +inf when a bf16 sigmoid
- * rounds to exactly 1; a finite value keeps every reader working, and sigmoid(20) still rounds
- * to 1 in float32.
- */
-const MAX_OPACITY_LOGIT = 20;
 
 /** Row-major 3×3 rotation of a (not necessarily unit) quaternion w, x, y, z. */
 export function quaternionToMatrixWXYZ(q: ArrayLike<number>): Float64Array {
@@ -89,98 +81,64 @@ function validate(gaussians: Float32Array, options: ExportOptions, stride: numbe
   }
 }
 
-/** Engine Gaussians (N × stride floats, activated values) → a SplatSet ready for PLY/SPZ writers. */
-export function prepareExport(gaussians: Float32Array, options: ExportOptions): SplatSet {
+/**
+ * Validates the options and works out, once, what the export does to each Gaussian: the
+ * threshold, the scale, camera 0's pose and SH rotation, and how many splats survive the
+ * threshold (a cheap pass over the opacities, so outputs can be sized exactly up front).
+ */
+export function planExport(gaussians: Float32Array, options: ExportOptions): ExportPlan {
   const shDegree = options.shDegree ?? UPSTREAM_SH_DEGREE;
   const stride = gaussianStride(shDegree);
   validate(gaussians, options, stride);
   const threshold = options.opacityThreshold ?? UPSTREAM_EXPORT_OPACITY_THRESHOLD;
   const total = gaussians.length / stride;
-
   // Upstream prunes only when the threshold is > 0 (a 0 threshold keeps NaN opacities too).
-  let count = 0;
-  if (threshold > 0) {
-    for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < total; i++, o += stride) if (gaussians[o] >= threshold) count++;
-  } else {
-    count = total;
-  }
-
-  const set = allocateSplatSet(count, shDegree);
-  const { positions, scalesLog, rotationsWXYZ, opacityLogit, shDC, shRest } = set;
-  const world = options.frame === 'world';
-  const scale = world ? options.tNorm + UPSTREAM_CAMERA_NORM_EPS : options.tNorm;
-  const rot = world ? quaternionToMatrixWXYZ(options.refC2w!.quaternion) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
-  const t = world ? options.refC2w!.position : [0, 0, 0];
-  const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = rot;
-  const tx = t[0], ty = t[1], tz = t[2];
-  let qw0 = 1, qx0 = 0, qy0 = 0, qz0 = 0;
-  if (world) {
-    const q = options.refC2w!.quaternion;
-    const n = Math.hypot(q[0], q[1], q[2], q[3]);
-    qw0 = q[0] / n; qx0 = q[1] / n; qy0 = q[2] / n; qz0 = q[3] / n;
-  }
-  const coeffs = (shDegree + 1) * (shDegree + 1);
-  const rest = coeffs - 1;
   const keepAll = !(threshold > 0);
-  // Identity poses leave SH alone; otherwise each splat's SH is rotated while it is still in cache.
-  const shRot: ShRotation | null = world && rest > 0 && !(r0 === 1 && r4 === 1 && r8 === 1) ? shRotationForMatrix(rot) : null;
-
-  for (let i = 0, j = 0; i < total; i++) {
-    const g = i * stride;
-    const opacity = gaussians[g + GAUSSIAN_OPACITY_OFFSET];
-    if (!keepAll && !(opacity >= threshold)) continue;
-
-    const px = gaussians[g + GAUSSIAN_XYZ_OFFSET] * scale;
-    const py = gaussians[g + GAUSSIAN_XYZ_OFFSET + 1] * scale;
-    const pz = gaussians[g + GAUSSIAN_XYZ_OFFSET + 2] * scale;
-    if (world) {
-      positions[j * 3] = r0 * px + r1 * py + r2 * pz + tx;
-      positions[j * 3 + 1] = r3 * px + r4 * py + r5 * pz + ty;
-      positions[j * 3 + 2] = r6 * px + r7 * py + r8 * pz + tz;
-    } else {
-      positions[j * 3] = px;
-      positions[j * 3 + 1] = py;
-      positions[j * 3 + 2] = pz;
-    }
-
-    const logit = Math.log(opacity / (1 - opacity));
-    opacityLogit[j] = logit > MAX_OPACITY_LOGIT ? MAX_OPACITY_LOGIT : logit;
-
-    const s = g + GAUSSIAN_SCALE_OFFSET;
-    scalesLog[j * 3] = Math.log(gaussians[s] * scale + UPSTREAM_EXPORT_SCALE_LOG_EPS);
-    scalesLog[j * 3 + 1] = Math.log(gaussians[s + 1] * scale + UPSTREAM_EXPORT_SCALE_LOG_EPS);
-    scalesLog[j * 3 + 2] = Math.log(gaussians[s + 2] * scale + UPSTREAM_EXPORT_SCALE_LOG_EPS);
-
-    const q = g + GAUSSIAN_ROTATION_OFFSET;
-    const w = gaussians[q], x = gaussians[q + 1], y = gaussians[q + 2], z = gaussians[q + 3];
-    if (world) {
-      // q0 ⊗ q: the splat's orientation seen from the world instead of camera 0.
-      rotationsWXYZ[j * 4] = qw0 * w - qx0 * x - qy0 * y - qz0 * z;
-      rotationsWXYZ[j * 4 + 1] = qw0 * x + qx0 * w + qy0 * z - qz0 * y;
-      rotationsWXYZ[j * 4 + 2] = qw0 * y - qx0 * z + qy0 * w + qz0 * x;
-      rotationsWXYZ[j * 4 + 3] = qw0 * z + qx0 * y - qy0 * x + qz0 * w;
-    } else {
-      rotationsWXYZ[j * 4] = w;
-      rotationsWXYZ[j * 4 + 1] = x;
-      rotationsWXYZ[j * 4 + 2] = y;
-      rotationsWXYZ[j * 4 + 3] = z;
-    }
-
-    // Engine SH is coefficient-major (coeffs, 3); INRIA's f_rest is channel-major.
-    const sh = g + GAUSSIAN_SH_OFFSET;
-    shDC[j * 3] = gaussians[sh];
-    shDC[j * 3 + 1] = gaussians[sh + 1];
-    shDC[j * 3 + 2] = gaussians[sh + 2];
-    const r = j * 3 * rest;
-    for (let k = 1; k < coeffs; k++) {
-      const src = sh + k * 3;
-      shRest[r + k - 1] = gaussians[src];
-      shRest[r + rest + k - 1] = gaussians[src + 1];
-      shRest[r + 2 * rest + k - 1] = gaussians[src + 2];
-    }
-    if (shRot) rotateSplatShRest(shRest, j, rest, shRot);
-    j++;
+  let count = total;
+  if (!keepAll) {
+    count = 0;
+    for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < total; i++, o += stride) if (gaussians[o] >= threshold) count++;
   }
 
+  if (options.frame !== 'world') {
+    return { stride, shDegree, total, count, threshold, keepAll, scale: options.tNorm, pose: null, shRotation: null };
+  }
+  const { quaternion: q, position: t } = options.refC2w!;
+  const rotation = quaternionToMatrixWXYZ(q);
+  const n = Math.hypot(q[0], q[1], q[2], q[3]);
+  const pose = {
+    rotation,
+    translation: [t[0], t[1], t[2]] as [number, number, number],
+    quaternionWXYZ: [q[0] / n, q[1] / n, q[2] / n, q[3] / n] as [number, number, number, number],
+  };
+  // Identity poses leave SH alone (and degree 0 has nothing to rotate).
+  const identity = rotation[0] === 1 && rotation[4] === 1 && rotation[8] === 1;
+  const shRotation = shDegree > 0 && !identity ? shRotationForMatrix(rotation) : null;
+  // The world frame undoes normalize_cameras exactly: its divisor was T_norm + 0.01.
+  return { stride, shDegree, total, count, threshold, keepAll, scale: options.tNorm + UPSTREAM_CAMERA_NORM_EPS, pose, shRotation };
+}
+
+/** A SplatSet's arrays as an export destination: one splat after another in each array. */
+function splatSetDestination(set: SplatSet): ExportDestination {
+  const perChannel = shRestPerChannel(set.shDegree);
+  return {
+    positions: { array: set.positions, offset: 0, step: 3 },
+    scalesLog: { array: set.scalesLog, offset: 0, step: 3 },
+    rotationsWXYZ: { array: set.rotationsWXYZ, offset: 0, step: 4 },
+    opacityLogit: { array: set.opacityLogit, offset: 0, step: 1 },
+    shDC: { array: set.shDC, offset: 0, step: 3 },
+    // SplatSet holds rest coefficients channel-major, like INRIA's f_rest_*.
+    shRest: { array: set.shRest, offset: 0, step: 3 * perChannel, channelStep: perChannel, coeffStep: 1 },
+  };
+}
+
+/**
+ * Engine Gaussians (N × stride floats, activated values) → a SplatSet ready for PLY/SPZ writers.
+ * For a PLY alone, encodePlyFromGaussians (ply.ts) gives the same bytes without the SplatSet.
+ */
+export function prepareExport(gaussians: Float32Array, options: ExportOptions): SplatSet {
+  const plan = planExport(gaussians, options);
+  const set = allocateSplatSet(plan.count, plan.shDegree);
+  writeExportedSplats(gaussians, plan, splatSetDestination(set));
   return set;
 }

@@ -8,6 +8,8 @@
  */
 import { open, rename, unlink } from 'node:fs/promises';
 import { StudioError } from '../../shared/errors';
+import { planExport, type ExportOptions } from './export';
+import { writeExportedSplats, type ExportDestination, type FieldSlot } from './exportWriter';
 import { assertSplatSetShape, shRestPerChannel, type SplatSet } from './splatSet';
 
 export { decodePly, readPlyFile } from './plyRead';
@@ -45,50 +47,85 @@ export function plyHeader(count: number, shDegree: number, layout: PlyLayout = '
   return pad === 0 ? text : text.replace('comment FlashWorld Studio', `comment FlashWorld Studio${' '.repeat(pad)}`);
 }
 
-/** Writes rows [start, end) of `set` into `out` (row-major float32, one row per splat). */
+/**
+ * Writes rows [start, end) of `set` into `out` (row-major float32, one row per splat). One loop
+ * per layout, with running indices, so the per-field work is a load and a store.
+ */
 function fillRows(set: SplatSet, layout: PlyLayout, start: number, end: number, out: Float32Array): void {
   const { positions, scalesLog, rotationsWXYZ, opacityLogit, shDC, shRest } = set;
   const rest = shRestPerChannel(set.shDegree);
   const rowFloats = rowFloatsFor(set, layout);
-  let o = 0;
-  for (let i = start; i < end; i++, o += rowFloats) {
-    out[o] = positions[i * 3];
-    out[o + 1] = positions[i * 3 + 1];
-    out[o + 2] = positions[i * 3 + 2];
-    let p: number;
-    if (layout === 'inria') {
+  const restFloats = 3 * rest;
+  // Where the tail (opacity, scales, rotation) starts in a row.
+  const tail = layout === 'inria' ? 9 + restFloats : 6 + restFloats;
+  let o = 0, i3 = start * 3, i4 = start * 4, r = start * restFloats;
+  if (layout === 'inria') {
+    for (let i = start; i < end; i++, o += rowFloats, i3 += 3, i4 += 4, r += restFloats) {
+      out[o] = positions[i3];
+      out[o + 1] = positions[i3 + 1];
+      out[o + 2] = positions[i3 + 2];
       out[o + 3] = 0;
       out[o + 4] = 0;
       out[o + 5] = 0;
-      out[o + 6] = shDC[i * 3];
-      out[o + 7] = shDC[i * 3 + 1];
-      out[o + 8] = shDC[i * 3 + 2];
+      out[o + 6] = shDC[i3];
+      out[o + 7] = shDC[i3 + 1];
+      out[o + 8] = shDC[i3 + 2];
       // SplatSet already holds rest coefficients channel-major, exactly as f_rest_* wants them.
-      const r = i * 3 * rest;
-      for (let k = 0; k < 3 * rest; k++) out[o + 9 + k] = shRest[r + k];
-      p = o + 9 + 3 * rest;
-    } else {
-      out[o + 3] = shDC[i * 3];
-      out[o + 4] = shDC[i * 3 + 1];
-      out[o + 5] = shDC[i * 3 + 2];
-      const r = i * 3 * rest;
-      for (let k = 0; k < rest; k++) {
-        const d = o + 6 + k * 3;
-        out[d] = shRest[r + k];
-        out[d + 1] = shRest[r + rest + k];
-        out[d + 2] = shRest[r + 2 * rest + k];
-      }
-      p = o + 6 + 3 * rest;
+      for (let k = 0; k < restFloats; k++) out[o + 9 + k] = shRest[r + k];
+      writeTail(out, o + tail, opacityLogit[i], scalesLog, i3, rotationsWXYZ, i4);
     }
-    out[p] = opacityLogit[i];
-    out[p + 1] = scalesLog[i * 3];
-    out[p + 2] = scalesLog[i * 3 + 1];
-    out[p + 3] = scalesLog[i * 3 + 2];
-    out[p + 4] = rotationsWXYZ[i * 4];
-    out[p + 5] = rotationsWXYZ[i * 4 + 1];
-    out[p + 6] = rotationsWXYZ[i * 4 + 2];
-    out[p + 7] = rotationsWXYZ[i * 4 + 3];
+  } else {
+    for (let i = start; i < end; i++, o += rowFloats, i3 += 3, i4 += 4, r += restFloats) {
+      out[o] = positions[i3];
+      out[o + 1] = positions[i3 + 1];
+      out[o + 2] = positions[i3 + 2];
+      out[o + 3] = shDC[i3];
+      out[o + 4] = shDC[i3 + 1];
+      out[o + 5] = shDC[i3 + 2];
+      // Upstream's f_dc_3.. are coefficient-major: R, G, B of coefficient 1, then of 2, ...
+      for (let k = 0, at = o + 6; k < rest; k++, at += 3) {
+        out[at] = shRest[r + k];
+        out[at + 1] = shRest[r + rest + k];
+        out[at + 2] = shRest[r + 2 * rest + k];
+      }
+      writeTail(out, o + tail, opacityLogit[i], scalesLog, i3, rotationsWXYZ, i4);
+    }
   }
+}
+
+/** opacity, scale_0..2, rot_0..3: the last 8 floats of a row in both layouts. */
+function writeTail(out: Float32Array, p: number, opacity: number, scalesLog: Float32Array, i3: number, rotationsWXYZ: Float32Array, i4: number): void {
+  out[p] = opacity;
+  out[p + 1] = scalesLog[i3];
+  out[p + 2] = scalesLog[i3 + 1];
+  out[p + 3] = scalesLog[i3 + 2];
+  out[p + 4] = rotationsWXYZ[i4];
+  out[p + 5] = rotationsWXYZ[i4 + 1];
+  out[p + 6] = rotationsWXYZ[i4 + 2];
+  out[p + 7] = rotationsWXYZ[i4 + 3];
+}
+
+/**
+ * The rows of a PLY body as an export destination, every offset found from the property names
+ * the header lists, so rows and header cannot disagree. Normals (INRIA nx ny nz) are never
+ * written: the body starts zeroed and nothing else writes there.
+ */
+function plyRowDestination(body: Float32Array, shDegree: number, layout: PlyLayout): ExportDestination {
+  const names = plyPropertyNames(shDegree, layout);
+  const step = names.length;
+  const at = (name: string): FieldSlot => ({ array: body, offset: names.indexOf(name), step });
+  const inria = layout === 'inria';
+  const rest = shRestPerChannel(shDegree);
+  // INRIA: f_rest_0.. channel-major. Upstream: rest coefficients follow the DC as f_dc_3.., coefficient-major.
+  const restStart = inria ? names.indexOf('f_rest_0') : names.indexOf('f_dc_0') + 3;
+  return {
+    positions: at('x'),
+    scalesLog: at('scale_0'),
+    rotationsWXYZ: at('rot_0'),
+    opacityLogit: at('opacity'),
+    shDC: at('f_dc_0'),
+    shRest: { array: body, offset: restStart, step, channelStep: inria ? rest : 1, coeffStep: inria ? 1 : 3 },
+  };
 }
 
 function rowFloatsFor(set: SplatSet, layout: PlyLayout): number {
@@ -102,18 +139,37 @@ function checkLittleEndianHost(): void {
   }
 }
 
+/** A fresh, zeroed buffer holding `header` followed by room for `rows` rows, and a float view of the rows. */
+function allocatePly(header: Buffer, rows: number, rowFloats: number): { out: Buffer; body: Float32Array } {
+  // A fresh ArrayBuffer (not Buffer's shared pool), so header.length, a multiple of 4, aligns the body.
+  const arrayBuffer = new ArrayBuffer(header.length + rows * rowFloats * 4);
+  const out = Buffer.from(arrayBuffer);
+  header.copy(out, 0);
+  return { out, body: new Float32Array(arrayBuffer, header.length, rows * rowFloats) };
+}
+
 /** The whole file in one Buffer (164 bytes a splat at SH degree 2: ~660 MB for 4 M splats). */
 export function encodePly(set: SplatSet, options: PlyWriteOptions = {}): Buffer {
   assertSplatSetShape(set);
   checkLittleEndianHost();
   const layout = options.layout ?? 'inria';
   const header = Buffer.from(plyHeader(set.count, set.shDegree, layout), 'ascii');
-  const rowFloats = rowFloatsFor(set, layout);
-  // A fresh ArrayBuffer (not Buffer's shared pool), so header.length, a multiple of 4, aligns the body.
-  const arrayBuffer = new ArrayBuffer(header.length + set.count * rowFloats * 4);
-  const out = Buffer.from(arrayBuffer);
-  header.copy(out, 0);
-  fillRows(set, layout, 0, set.count, new Float32Array(arrayBuffer, header.length, set.count * rowFloats));
+  const { out, body } = allocatePly(header, set.count, rowFloatsFor(set, layout));
+  fillRows(set, layout, 0, set.count, body);
+  return out;
+}
+
+/**
+ * encodePly(prepareExport(gaussians, exportOptions), options), byte for byte, in one pass from
+ * the engine's buffer: no SplatSet in between. Use it when the PLY is the only output wanted.
+ */
+export function encodePlyFromGaussians(gaussians: Float32Array, exportOptions: ExportOptions, options: PlyWriteOptions = {}): Buffer {
+  checkLittleEndianHost();
+  const plan = planExport(gaussians, exportOptions);
+  const layout = options.layout ?? 'inria';
+  const header = Buffer.from(plyHeader(plan.count, plan.shDegree, layout), 'ascii');
+  const { out, body } = allocatePly(header, plan.count, plyPropertyNames(plan.shDegree, layout).length);
+  writeExportedSplats(gaussians, plan, plyRowDestination(body, plan.shDegree, layout));
   return out;
 }
 

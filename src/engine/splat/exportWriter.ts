@@ -1,0 +1,174 @@
+/**
+ * The one loop of the export: engine Gaussians → exported splats (threshold, T_norm, logit
+ * opacity, log scale, optional camera-0 pose), written wherever a destination says. The same
+ * loop fills a SplatSet's separate arrays (prepareExport) or the interleaved rows of a PLY body
+ * (encodePlyFromGaussians), so the PLY needs no intermediate SplatSet: at 4 M splats that copy
+ * is 0.6 GB of freshly faulted-in memory and a second pass over it.
+ *
+ * Every value is computed by the same double-precision expression, in the same order, as the
+ * straightforward per-field code this replaced, then rounded once to float32 on store, so
+ * outputs are identical to the bit (test/helpers/referenceExport.ts and its tests prove it).
+ */
+import {
+  GAUSSIAN_OPACITY_OFFSET,
+  GAUSSIAN_ROTATION_OFFSET,
+  GAUSSIAN_SCALE_OFFSET,
+  GAUSSIAN_SH_OFFSET,
+  GAUSSIAN_XYZ_OFFSET,
+  UPSTREAM_EXPORT_SCALE_LOG_EPS,
+} from './formatConstants';
+import type { ShRotation } from './shRotation';
+
+/** Everything an export does to each Gaussian, worked out once per call (see planExport). */
+export interface ExportPlan {
+  /** Floats per engine Gaussian. */
+  stride: number;
+  shDegree: number;
+  /** Engine Gaussians in the buffer. */
+  total: number;
+  /** Gaussians kept by the threshold, i.e. splats written. */
+  count: number;
+  /** Keep Gaussians whose opacity is >= this; `keepAll` when the threshold is 0 (then NaN is kept too). */
+  threshold: number;
+  keepAll: boolean;
+  /** Positions and scales are multiplied by this. */
+  scale: number;
+  /** Camera 0's pose, applied after the scale; null for the camera-0 frame (nothing to apply). */
+  pose: {
+    /** 3×3 row-major rotation. */
+    rotation: Float64Array;
+    translation: [number, number, number];
+    /** The same rotation as a unit quaternion w, x, y, z. */
+    quaternionWXYZ: [number, number, number, number];
+  } | null;
+  /** Rotation of the degree-1 and -2 SH bands; null where the pose is absent or the identity. */
+  shRotation: ShRotation | null;
+}
+
+/** Where one field of splat j lands: array[offset + j·step + component]. */
+export interface FieldSlot {
+  array: Float32Array;
+  offset: number;
+  step: number;
+}
+
+/**
+ * Destination of every field. The SH coefficients of degree ≥ 1 ("rest") of splat j, channel c,
+ * coefficient k (0-based) land at offset + j·step + c·channelStep + k·coeffStep: channel-major
+ * (coeffStep 1) for SplatSet and INRIA f_rest, coefficient-major (channelStep 1) for upstream's PLY.
+ */
+export interface ExportDestination {
+  positions: FieldSlot;
+  scalesLog: FieldSlot;
+  rotationsWXYZ: FieldSlot;
+  opacityLogit: FieldSlot;
+  shDC: FieldSlot;
+  shRest: FieldSlot & { channelStep: number; coeffStep: number };
+}
+
+/**
+ * Largest logit we store. Upstream writes log(o / (1 - o)) and gets +inf when a bf16 sigmoid
+ * rounds to exactly 1; a finite value keeps every reader working, and sigmoid(20) still rounds
+ * to 1 in float32.
+ */
+export const MAX_OPACITY_LOGIT = 20;
+
+/**
+ * Writes the splats kept from Gaussians [from, to) to `dest`, the first one as splat 0 of the
+ * destination; returns how many were written.
+ */
+export function writeExportedSplats(gaussians: Float32Array, plan: ExportPlan, dest: ExportDestination, from = 0, to = plan.total): number {
+  const src = gaussians;
+  const { stride, threshold, keepAll, scale, pose, shRotation } = plan;
+  const perChannel = (plan.shDegree + 1) * (plan.shDegree + 1) - 1;
+
+  // Destination fields as locals with running indices: the loop then only adds.
+  const pos = dest.positions.array, posStep = dest.positions.step;
+  const scl = dest.scalesLog.array, sclStep = dest.scalesLog.step;
+  const rot = dest.rotationsWXYZ.array, rotStep = dest.rotationsWXYZ.step;
+  const opa = dest.opacityLogit.array, opaStep = dest.opacityLogit.step;
+  const dc = dest.shDC.array, dcStep = dest.shDC.step;
+  const rest = dest.shRest.array, restStep = dest.shRest.step;
+  const { channelStep, coeffStep } = dest.shRest;
+  let p = dest.positions.offset, s = dest.scalesLog.offset, q = dest.rotationsWXYZ.offset;
+  let o = dest.opacityLogit.offset, d = dest.shDC.offset, r = dest.shRest.offset;
+
+  const world = pose !== null;
+  const m = pose?.rotation ?? new Float64Array(9);
+  const r0 = m[0], r1 = m[1], r2 = m[2], r3 = m[3], r4 = m[4], r5 = m[5], r6 = m[6], r7 = m[7], r8 = m[8];
+  const [tx, ty, tz] = pose?.translation ?? [0, 0, 0];
+  const [qw0, qx0, qy0, qz0] = pose?.quaternionWXYZ ?? [1, 0, 0, 0];
+  const band1 = shRotation?.band1, band2 = shRotation?.band2;
+  // Rest coefficients the SH rotation rewrites (bands 1 and 2); the others are copied as they are.
+  const rotated = shRotation ? (perChannel >= 8 ? 8 : perChannel >= 3 ? 3 : 0) : 0;
+
+  let written = 0;
+  for (let i = from, g = from * stride; i < to; i++, g += stride) {
+    const opacity = src[g + GAUSSIAN_OPACITY_OFFSET];
+    if (!keepAll && !(opacity >= threshold)) continue;
+
+    const px = src[g + GAUSSIAN_XYZ_OFFSET] * scale;
+    const py = src[g + GAUSSIAN_XYZ_OFFSET + 1] * scale;
+    const pz = src[g + GAUSSIAN_XYZ_OFFSET + 2] * scale;
+    // The branch on `world` is the same for every splat, so it costs nothing; folding the
+    // identity pose into the arithmetic instead would turn an infinite coordinate into NaN.
+    if (world) {
+      pos[p] = r0 * px + r1 * py + r2 * pz + tx;
+      pos[p + 1] = r3 * px + r4 * py + r5 * pz + ty;
+      pos[p + 2] = r6 * px + r7 * py + r8 * pz + tz;
+    } else {
+      pos[p] = px;
+      pos[p + 1] = py;
+      pos[p + 2] = pz;
+    }
+
+    const logit = Math.log(opacity / (1 - opacity));
+    opa[o] = logit > MAX_OPACITY_LOGIT ? MAX_OPACITY_LOGIT : logit;
+
+    const sg = g + GAUSSIAN_SCALE_OFFSET;
+    scl[s] = Math.log(src[sg] * scale + UPSTREAM_EXPORT_SCALE_LOG_EPS);
+    scl[s + 1] = Math.log(src[sg + 1] * scale + UPSTREAM_EXPORT_SCALE_LOG_EPS);
+    scl[s + 2] = Math.log(src[sg + 2] * scale + UPSTREAM_EXPORT_SCALE_LOG_EPS);
+
+    const qg = g + GAUSSIAN_ROTATION_OFFSET;
+    const w = src[qg], x = src[qg + 1], y = src[qg + 2], z = src[qg + 3];
+    if (world) {
+      // q0 ⊗ q: the splat's orientation seen from the world instead of camera 0.
+      rot[q] = qw0 * w - qx0 * x - qy0 * y - qz0 * z;
+      rot[q + 1] = qw0 * x + qx0 * w + qy0 * z - qz0 * y;
+      rot[q + 2] = qw0 * y - qx0 * z + qy0 * w + qz0 * x;
+      rot[q + 3] = qw0 * z + qx0 * y - qy0 * x + qz0 * w;
+    } else {
+      rot[q] = w;
+      rot[q + 1] = x;
+      rot[q + 2] = y;
+      rot[q + 3] = z;
+    }
+
+    // Engine SH is coefficient-major (coeffs, 3): coefficient k of channel c at sh + 3k + c.
+    const sh = g + GAUSSIAN_SH_OFFSET;
+    dc[d] = src[sh];
+    dc[d + 1] = src[sh + 1];
+    dc[d + 2] = src[sh + 2];
+    for (let c = 0, from1 = sh + 3, to1 = r; c < 3; c++, from1++, to1 += channelStep) {
+      if (rotated > 0) {
+        // c' = M1·c for band 1 and M2·c for band 2, read straight from the engine's floats.
+        const c0 = src[from1], c1 = src[from1 + 3], c2 = src[from1 + 6];
+        rest[to1] = band1![0] * c0 + band1![1] * c1 + band1![2] * c2;
+        rest[to1 + coeffStep] = band1![3] * c0 + band1![4] * c1 + band1![5] * c2;
+        rest[to1 + 2 * coeffStep] = band1![6] * c0 + band1![7] * c1 + band1![8] * c2;
+        if (rotated === 8) {
+          const d0 = src[from1 + 9], d1 = src[from1 + 12], d2 = src[from1 + 15], d3 = src[from1 + 18], d4 = src[from1 + 21];
+          for (let row = 0, mi = 0, at = to1 + 3 * coeffStep; row < 5; row++, mi += 5, at += coeffStep) {
+            rest[at] = band2![mi] * d0 + band2![mi + 1] * d1 + band2![mi + 2] * d2 + band2![mi + 3] * d3 + band2![mi + 4] * d4;
+          }
+        }
+      }
+      for (let k = rotated; k < perChannel; k++) rest[to1 + k * coeffStep] = src[from1 + 3 * k];
+    }
+
+    p += posStep; s += sclStep; q += rotStep; o += opaStep; d += dcStep; r += restStep;
+    written++;
+  }
+  return written;
+}
