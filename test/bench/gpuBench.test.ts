@@ -48,6 +48,15 @@ describe('bench:gpu on the CPU with the test model', () => {
     expect(m.median.stages.render).toBeGreaterThan(0);
     expect(m.peakGpuMiB).toBeNull(); // no nvidia-smi here
     expect(formatModes(modes)).toMatch(/^\| mode \| total s/);
+
+    // the same request a few frames a call: labelled in the table, same number of splats
+    const chunked = await benchModes({
+      model: testModelDir, cacheDir, requestPath: join(repoRoot, 'examples', 'harbor_dusk.json'),
+      provider: 'cpu', deviceId: 0, modes: ['gpu'], runs: 1, framesPerCall: 3, log: () => undefined,
+    });
+    expect(chunked.modes[0].framesPerCall).toBe(3);
+    expect(chunked.modes[0].splats).toBe(m.splats);
+    expect(formatModes(chunked.modes)).toMatch(/\| gpu \(3 frames a call\) \|/);
   }, 240_000);
 });
 
@@ -77,7 +86,7 @@ describe('ours / upstream table', () => {
   it('pairs each mode with each upstream variant and divides like for like', () => {
     const stages = { prepare: 0, text: 50, image: 10, transformer: 1000, decode: 400, render: 200, encode: 100, 'session loads': 0 };
     const mode: ModeResult = {
-      mode: 'gpu', provider: 'cuda', loadMs: 1, runs: [], splats: 1, warnings: [],
+      mode: 'gpu', framesPerCall: null, provider: 'cuda', loadMs: 1, runs: [], splats: 1, warnings: [],
       median: { totalMs: 2000, exportMs: 200, stages },
       peakGpuMiB: 30_000, peakGpuAboveIdleMiB: 29_000,
     };

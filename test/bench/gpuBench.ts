@@ -6,7 +6,7 @@
  *
  *   npm run bench:gpu -- --model DIR --cache DIR [--request examples/image_text_forward.json]
  *       [--provider cuda] [--device 0] [--modes gpu,unload-text-encoder,text-encoder-cpu,low-vram]
- *       [--runs 3] [--resolution 24x480x704] [--upstream upstream_timing.json]
+ *       [--runs 3] [--resolution 24x480x704] [--frames-per-call N] [--upstream upstream_timing.json]
  *       [--numerics DIR] [--out results.json]
  *
  * On the GPU machine it runs as one esbuild bundle with the ORT CUDA bundle's Node
@@ -43,6 +43,7 @@ export function groupStages(timingsMs: Record<string, number>): Record<StageGrou
 
 export interface ModeResult {
   mode: MemoryMode;
+  framesPerCall: number | null;
   provider: string;
   loadMs: number;
   runs: { totalMs: number; exportMs: number; stages: Record<StageGroup, number> }[];
@@ -63,6 +64,8 @@ export interface BenchOptions {
   runs: number;
   resolution?: [number, number, number];
   seed?: number;
+  /** runtime maxFramesPerCall (VAE renders and recon decoder N frames a call) */
+  framesPerCall?: number;
   log?: (line: string) => void;
 }
 
@@ -86,7 +89,15 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
     const sampler = new GpuMemorySampler(opts.deviceId);
     sampler.start();
     const loadStart = performance.now();
-    const runtime = await createFlashWorldRuntime({ model: opts.model, cacheDir: opts.cacheDir, provider: opts.provider, deviceId: opts.deviceId, memoryMode: mode, floatType });
+    const runtime = await createFlashWorldRuntime({
+      model: opts.model,
+      cacheDir: opts.cacheDir,
+      provider: opts.provider,
+      deviceId: opts.deviceId,
+      memoryMode: mode,
+      floatType,
+      ...(opts.framesPerCall ? { maxFramesPerCall: opts.framesPerCall } : {}),
+    });
     const loadMs = performance.now() - loadStart;
     log(`[${mode}] loaded in ${(loadMs / 1000).toFixed(1)} s on ${runtime.info.provider} (${runtime.info.memoryMode})`);
     const runs: ModeResult['runs'] = [];
@@ -119,6 +130,7 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
     };
     modes.push({
       mode,
+      framesPerCall: opts.framesPerCall ?? null,
       provider: runtime.info.provider,
       loadMs,
       runs,
@@ -138,7 +150,7 @@ export function formatModes(modes: ModeResult[]): string {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const m of modes) {
     const gib = m.peakGpuMiB === null ? 'n/a' : (m.peakGpuMiB / 1024).toFixed(1);
-    lines.push(`| ${m.mode} | ${s(m.median.totalMs)} | ${STAGE_GROUPS.map((g) => s(m.median.stages[g])).join(' | ')} | ${s(m.median.exportMs)} | ${gib} | ${s(m.loadMs)} |`);
+    lines.push(`| ${m.mode}${m.framesPerCall ? ` (${m.framesPerCall} frames a call)` : ''} | ${s(m.median.totalMs)} | ${STAGE_GROUPS.map((g) => s(m.median.stages[g])).join(' | ')} | ${s(m.median.exportMs)} | ${gib} | ${s(m.loadMs)} |`);
   }
   return lines.join('\n');
 }
@@ -179,6 +191,7 @@ async function main(argv: string[]) {
       modes: modes as MemoryMode[],
       runs: Number(arg(argv, 'runs') ?? 3),
       resolution: res,
+      framesPerCall: arg(argv, 'frames-per-call') ? Number(arg(argv, 'frames-per-call')) : undefined,
     });
     out.graphBuildMs = result.graphBuildMs;
     out.modes = result.modes;

@@ -55,7 +55,7 @@ export function compareWithUpstream(modes: ModeResult[], upstream: UpstreamTimin
       const oursMs = request !== undefined ? m.median.totalMs : m.median.totalMs - m.median.exportMs;
       const peakUpstream = u.peak?.nvidia_smi_used_minus_baseline_mib ?? u.peak?.nvidia_smi_used_mib ?? null;
       rows.push({
-        mode: m.mode,
+        mode: m.framesPerCall ? `${m.mode} (${m.framesPerCall} frames a call)` : m.mode,
         variant,
         oursMs,
         upstreamMs,

@@ -4,8 +4,13 @@
 # bundle (../shared/gpu/ort-cuda-bundle.sh, 7 parts of 29 MiB) arrives one part per call.
 #   call 1:   bash tools/reference/gpu_bench.sh start   carry [.gpu, .gl, .bench, .ortb/part06]
 #   calls 2+: bash tools/reference/gpu_bench.sh part    carry [.ortb/partNN]     (prints the pipeline log)
-#   last:     bash tools/reference/gpu_bench.sh ours [modes]   waits for the pipeline, runs npm run bench:gpu's
-#             bundle (.bench/gpuBench.mjs) per memory mode + numerics; results under $OUT.
+#   then:     bash tools/reference/gpu_bench.sh wait                 until upstream's side and our graph build are done
+#             bash tools/reference/gpu_bench.sh mode gpu 3           one memory mode per call (results, logs under $OUT)
+#             bash tools/reference/gpu_bench.sh mode unload-text-encoder 2 --frames-per-call 4
+#             bash tools/reference/gpu_bench.sh mode text-encoder-cpu 1   (builds the fp32 UMT5 graph first: 22.7 GB,
+#                                       so use the nvidia-h200-x2 kind, whose disk is 128 GB; one H200 has 64 GB)
+#             bash tools/reference/gpu_bench.sh numerics
+# Issue a call within 30 s of the previous one, or the machine (and /tmp) is gone; a call blocks the caller.
 # .bench/ holds gpuBench.mjs (esbuild bundle of test/bench/gpuBench.ts), node_modules/webgpu and dawn.node.xz.
 set -uo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -58,16 +63,20 @@ case "${1:-}" in
     sleep 20; tail -5 $FB/pipeline.log; nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv ;;
   part)
     ls /tmp/ortparts; tail -15 $FB/pipeline.log; ls $FB ;;
-  ours)
-    modes=${2:-gpu,unload-text-encoder,text-encoder-cpu}
-    for i in $(seq 1 ${WAIT_S:-400}); do [ -f $FB/pipeline.done ] || [ -f $FB/failed ] && break; sleep 1; done
-    tail -30 $FB/pipeline.log; cat $FB/build.log | tail -5
-    [ -f $FB/pipeline.done ] || { echo "pipeline not done"; exit 3; }
+  wait)   # until the pipeline is done (or failed); prints its end
+    for i in $(seq 1 ${WAIT_S:-560}); do [ -f $FB/pipeline.done ] || [ -f $FB/failed ] && break; sleep 1; done
+    grep -v "activations max" $FB/pipeline.log | tail -40; tail -3 $FB/build.log; df -h /tmp | tail -1
+    [ -f $FB/pipeline.done ] ;;
+  mode)    # one memory mode: gpu_bench.sh mode MODE [RUNS] [more bench:gpu args, e.g. --frames-per-call 4]
+    mode=$2; runs=${3:-3}; shift 3 2>/dev/null || shift $#
+    tag=$mode$(echo "$*" | tr -c 'a-z0-9' '_')
     export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-    cd /tmp/run
-    ./../ortb/node gpuBench.mjs --model $FB/tiny --cache $FB/tiny-cache --request $repo/examples/harbor_dusk.json --modes gpu --runs 1 2>&1 | tail -8
-    ./../ortb/node gpuBench.mjs --model $FB/model --cache $FB/cache --request $repo/examples/image_text_forward.json \
-      --modes $modes --runs 3 --upstream $FB/up/upstream_timing.json --numerics $FB/up/numerics --out $OUT/ours.json 2>&1 | tee $OUT/ours.log
-    cp $FB/up/*.json $FB/pipeline.log $OUT/ 2>/dev/null; ls -la $OUT ;;
-  *) echo "usage: gpu_bench.sh start|part|ours"; exit 2 ;;
+    cd /tmp/run && timeout ${T_S:-560} /tmp/ortb/node gpuBench.mjs --model $FB/model --cache $FB/cache --request $repo/examples/image_text_forward.json \
+      --modes $mode --runs $runs --upstream $FB/up/upstream_timing.json --out $OUT/ours_$tag.json "$@" 2>&1 | tee $OUT/ours_$tag.log | grep -v onnxruntime
+    cp $FB/up/upstream_timing.json $FB/up/model_info.json $OUT/ 2>/dev/null ;;
+  numerics)
+    cd /tmp/run && timeout ${T_S:-560} /tmp/ortb/node gpuBench.mjs --model $FB/model --cache $FB/cache --numerics $FB/up/numerics --numerics-only \
+      --out $OUT/numerics.json 2>&1 | tee $OUT/numerics.log | grep -v onnxruntime
+    cp $FB/up/numerics/summary.json $OUT/upstream_numerics_summary.json 2>/dev/null ;;
+  *) echo "usage: gpu_bench.sh start|part|wait|mode|numerics"; exit 2 ;;
 esac
