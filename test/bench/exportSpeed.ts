@@ -3,12 +3,16 @@
  * of seeded random Gaussians (4,055,040 = 24 views × 480 × 704 ÷ 2, what the recon decoder
  * emits for upstream's 480×704 request) through prepareExport in both frames and encodePly,
  * each step timed on its own, then the two together, then encodePlyFromGaussians (the same
- * bytes in one pass, no SplatSet); best and median of 5.
- * Run: npm run bench:export [-- --count N --runs R]
+ * bytes in one pass, no SplatSet), then the streaming file writers (writePlyFile of the set,
+ * writePlyFileFromGaussians) into a temporary folder; best and median of 5.
+ * Run: npm run bench:export [-- --count N --runs R --dir FOLDER]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { prepareExport, type ExportOptions } from '../../src/engine/splat/export';
-import { encodePly, encodePlyFromGaussians } from '../../src/engine/splat/ply';
+import { encodePly, encodePlyFromGaussians, writePlyFile, writePlyFileFromGaussians } from '../../src/engine/splat/ply';
 import type { SplatSet } from '../../src/engine/splat/splatSet';
 import { seededRandom } from '../helpers/randomSplatScene';
 
@@ -21,6 +25,8 @@ function argValue(name: string, fallback: number): number {
 
 const count = argValue('--count', 4_055_040);
 const runs = argValue('--runs', 5);
+const dirArg = process.argv.indexOf('--dir');
+const dir = mkdtempSync(join(dirArg >= 0 ? process.argv[dirArg + 1] : tmpdir(), 'bench-export-'));
 
 /**
  * Engine output rows: xyz, opacity in (0, 1) with about 5 % below upstream's 0.00025 threshold
@@ -51,13 +57,13 @@ interface Timing {
   medianMs: number;
 }
 
-function time<T>(what: () => T): { timing: Timing; last: T } {
+async function time<T>(what: () => T | Promise<T>): Promise<{ timing: Timing; last: T }> {
   const ms: number[] = [];
   let last: T | undefined;
   for (let r = 0; r < runs; r++) {
     last = undefined; // let the previous result go before the next allocation
     const t0 = performance.now();
-    last = what();
+    last = await what();
     ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);
@@ -66,7 +72,7 @@ function time<T>(what: () => T): { timing: Timing; last: T } {
 
 function report(label: string, t: Timing): void {
   const rate = (ms: number): string => (count / 1e6 / (ms / 1000)).toFixed(2);
-  console.log(`${label.padEnd(34)} best ${t.bestMs.toFixed(0).padStart(5)} ms (${rate(t.bestMs)} M splats/s)   median ${t.medianMs.toFixed(0).padStart(5)} ms (${rate(t.medianMs)} M splats/s)`);
+  console.log(`${label.padEnd(38)} best ${t.bestMs.toFixed(0).padStart(5)} ms (${rate(t.bestMs)} M splats/s)   median ${t.medianMs.toFixed(0).padStart(5)} ms (${rate(t.medianMs)} M splats/s)`);
 }
 
 const t0 = performance.now();
@@ -79,15 +85,18 @@ const frames: [string, ExportOptions][] = [
   ['world', { tNorm: 1.5, frame: 'world', refC2w }],
   ['camera0', { tNorm: 1.5, frame: 'camera0' }],
 ];
+const file = join(dir, 'bench.ply');
 for (const [name, options] of frames) {
-  const prepared = time(() => prepareExport(gaussians, options));
+  const prepared = await time(() => prepareExport(gaussians, options));
   report(`prepareExport ${name}`, prepared.timing);
   const set: SplatSet = prepared.last;
-  const encoded = time(() => encodePly(set));
+  const encoded = await time(() => encodePly(set));
   report(`encodePly (${name} set)`, encoded.timing);
-  const total = time(() => encodePly(prepareExport(gaussians, options)));
-  report(`prepareExport+encodePly ${name}`, total.timing);
-  const direct = time(() => encodePlyFromGaussians(gaussians, options));
-  report(`encodePlyFromGaussians ${name}`, direct.timing);
+  report(`prepareExport+encodePly ${name}`, (await time(() => encodePly(prepareExport(gaussians, options)))).timing);
+  report(`encodePlyFromGaussians ${name}`, (await time(() => encodePlyFromGaussians(gaussians, options))).timing);
+  report(`writePlyFile (${name} set)`, (await time(() => writePlyFile(file, set))).timing);
+  report(`prepareExport+writePlyFile ${name}`, (await time(() => writePlyFile(file, prepareExport(gaussians, options)))).timing);
+  report(`writePlyFileFromGaussians ${name}`, (await time(() => writePlyFileFromGaussians(file, gaussians, options))).timing);
   console.log(`  ${set.count} splats kept, ${(encoded.last.length / 2 ** 20).toFixed(0)} MiB of PLY`);
 }
+rmSync(dir, { recursive: true, force: true });

@@ -12,9 +12,12 @@
  * payloads and signs included, must be identical. (The engine never produces signalling NaNs:
  * arithmetic only makes quiet ones.)
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { prepareExport, type ExportOptions } from './export';
-import { encodePly, encodePlyFromGaussians, type PlyLayout } from './ply';
+import { encodePly, encodePlyFromGaussians, writePlyFile, writePlyFileFromGaussians, type PlyLayout } from './ply';
 import type { SplatSet } from './splatSet';
 import { randomEngineGaussians, seededRandom } from '../../../test/helpers/randomSplats';
 import { referenceEncodePly, referencePrepareExport } from '../../../test/helpers/referenceExport';
@@ -129,5 +132,36 @@ describe('export bytes equal the reference implementation', () => {
       expect(encodePlyFromGaussians(g, options).equals(reference)).toBe(true);
       expect(encodePly(prepareExport(g, options)).equals(reference)).toBe(true);
     }
+  });
+
+  describe('streamed to disk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'export-bytes-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    // 150,000 Gaussians span three 64 Ki-row chunks, the last one partial.
+    const g = salted(150_000, 300, 2, 0.00025);
+    it.each([
+      ['world', 'inria'], ['world', 'upstream'], ['camera0', 'inria'], ['camera0', 'upstream'],
+    ] as const)('%s frame, %s layout: writePlyFileFromGaussians and writePlyFile write the reference bytes', async (frame, layout) => {
+      const options: ExportOptions = frame === 'world' ? { tNorm: 1.7, frame, refC2w: POSE } : { tNorm: 1.7, frame };
+      const expectedSet = referencePrepareExport(g, options);
+      const reference = referenceEncodePly(expectedSet, layout);
+      const direct = join(dir, `${frame}-${layout}-direct.ply`);
+      const viaSet = join(dir, `${frame}-${layout}-set.ply`);
+      expect(await writePlyFileFromGaussians(direct, g, options, { layout })).toBe(reference.length);
+      expect(await writePlyFile(viaSet, prepareExport(g, options), { layout })).toBe(reference.length);
+      expect(firstDifference(readFileSync(direct), reference)).toBe(-1);
+      expect(firstDifference(readFileSync(viaSet), reference)).toBe(-1);
+    });
+
+    it('a buffer changed while it streams fails with INTERNAL and leaves no file', async () => {
+      const changing = salted(70_000, 301, 2, 0.00025);
+      const file = join(dir, 'changed.ply');
+      const writing = writePlyFileFromGaussians(file, changing, { tNorm: 1, frame: 'camera0' });
+      // The header (count) is fixed before the first await; every opacity now falls below the threshold.
+      for (let i = 0; i < 70_000; i++) changing[i * 38 + 3] = 0;
+      await expect(writing).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('changed while it was being written') });
+      expect(readdirSync(dir).filter((f) => f.startsWith('changed'))).toEqual([]);
+    });
   });
 });
