@@ -49,61 +49,52 @@ export function plyRowFloats(shDegree: number, layout: PlyLayout): number {
 }
 
 /**
- * Writes rows [start, end) of `set` into `out` (row-major float32, one row per splat). One loop
- * per layout, with running indices, so the per-field work is a load and a store.
+ * Writes rows [start, end) of `set` into `out` (row-major float32, one row per splat). A loop
+ * per layout with running indices measured no faster: this copy is bound by memory.
  */
 export function fillRows(set: SplatSet, layout: PlyLayout, start: number, end: number, out: Float32Array): void {
   const { positions, scalesLog, rotationsWXYZ, opacityLogit, shDC, shRest } = set;
   const rest = shRestPerChannel(set.shDegree);
   const rowFloats = plyRowFloats(set.shDegree, layout);
-  const restFloats = 3 * rest;
-  // Where the tail (opacity, scales, rotation) starts in a row.
-  const tail = layout === 'inria' ? 9 + restFloats : 6 + restFloats;
-  let o = 0, i3 = start * 3, i4 = start * 4, r = start * restFloats;
-  if (layout === 'inria') {
-    for (let i = start; i < end; i++, o += rowFloats, i3 += 3, i4 += 4, r += restFloats) {
-      out[o] = positions[i3];
-      out[o + 1] = positions[i3 + 1];
-      out[o + 2] = positions[i3 + 2];
+  let o = 0;
+  for (let i = start; i < end; i++, o += rowFloats) {
+    out[o] = positions[i * 3];
+    out[o + 1] = positions[i * 3 + 1];
+    out[o + 2] = positions[i * 3 + 2];
+    let p: number;
+    if (layout === 'inria') {
       out[o + 3] = 0;
       out[o + 4] = 0;
       out[o + 5] = 0;
-      out[o + 6] = shDC[i3];
-      out[o + 7] = shDC[i3 + 1];
-      out[o + 8] = shDC[i3 + 2];
+      out[o + 6] = shDC[i * 3];
+      out[o + 7] = shDC[i * 3 + 1];
+      out[o + 8] = shDC[i * 3 + 2];
       // SplatSet already holds rest coefficients channel-major, exactly as f_rest_* wants them.
-      for (let k = 0; k < restFloats; k++) out[o + 9 + k] = shRest[r + k];
-      writeTail(out, o + tail, opacityLogit[i], scalesLog, i3, rotationsWXYZ, i4);
-    }
-  } else {
-    for (let i = start; i < end; i++, o += rowFloats, i3 += 3, i4 += 4, r += restFloats) {
-      out[o] = positions[i3];
-      out[o + 1] = positions[i3 + 1];
-      out[o + 2] = positions[i3 + 2];
-      out[o + 3] = shDC[i3];
-      out[o + 4] = shDC[i3 + 1];
-      out[o + 5] = shDC[i3 + 2];
-      // Upstream's f_dc_3.. are coefficient-major: R, G, B of coefficient 1, then of 2, ...
-      for (let k = 0, at = o + 6; k < rest; k++, at += 3) {
-        out[at] = shRest[r + k];
-        out[at + 1] = shRest[r + rest + k];
-        out[at + 2] = shRest[r + 2 * rest + k];
+      const r = i * 3 * rest;
+      for (let k = 0; k < 3 * rest; k++) out[o + 9 + k] = shRest[r + k];
+      p = o + 9 + 3 * rest;
+    } else {
+      out[o + 3] = shDC[i * 3];
+      out[o + 4] = shDC[i * 3 + 1];
+      out[o + 5] = shDC[i * 3 + 2];
+      const r = i * 3 * rest;
+      for (let k = 0; k < rest; k++) {
+        const d = o + 6 + k * 3;
+        out[d] = shRest[r + k];
+        out[d + 1] = shRest[r + rest + k];
+        out[d + 2] = shRest[r + 2 * rest + k];
       }
-      writeTail(out, o + tail, opacityLogit[i], scalesLog, i3, rotationsWXYZ, i4);
+      p = o + 6 + 3 * rest;
     }
+    out[p] = opacityLogit[i];
+    out[p + 1] = scalesLog[i * 3];
+    out[p + 2] = scalesLog[i * 3 + 1];
+    out[p + 3] = scalesLog[i * 3 + 2];
+    out[p + 4] = rotationsWXYZ[i * 4];
+    out[p + 5] = rotationsWXYZ[i * 4 + 1];
+    out[p + 6] = rotationsWXYZ[i * 4 + 2];
+    out[p + 7] = rotationsWXYZ[i * 4 + 3];
   }
-}
-
-/** opacity, scale_0..2, rot_0..3: the last 8 floats of a row in both layouts. */
-function writeTail(out: Float32Array, p: number, opacity: number, scalesLog: Float32Array, i3: number, rotationsWXYZ: Float32Array, i4: number): void {
-  out[p] = opacity;
-  out[p + 1] = scalesLog[i3];
-  out[p + 2] = scalesLog[i3 + 1];
-  out[p + 3] = scalesLog[i3 + 2];
-  out[p + 4] = rotationsWXYZ[i4];
-  out[p + 5] = rotationsWXYZ[i4 + 1];
-  out[p + 6] = rotationsWXYZ[i4 + 2];
-  out[p + 7] = rotationsWXYZ[i4 + 3];
 }
 
 /**
