@@ -6,13 +6,12 @@
  */
 import { StudioError } from '../../shared/errors';
 import {
-  GAUSSIAN_OPACITY_OFFSET,
   GAUSSIAN_SH_OFFSET,
   UPSTREAM_CAMERA_NORM_EPS,
   UPSTREAM_EXPORT_OPACITY_THRESHOLD,
   UPSTREAM_SH_DEGREE,
 } from './formatConstants';
-import { writeExportedSplats, type ExportDestination, type ExportPlan } from './exportWriter';
+import { countKept, writeExportedSplats, type ExportDestination, type ExportPlan } from './exportWriter';
 import { allocateSplatSet, shRestPerChannel, type SplatSet } from './splatSet';
 import { shRotationForMatrix } from './shRotation';
 
@@ -83,8 +82,7 @@ function validate(gaussians: Float32Array, options: ExportOptions, stride: numbe
 
 /**
  * Validates the options and works out, once, what the export does to each Gaussian: the
- * threshold, the scale, camera 0's pose and SH rotation, and how many splats survive the
- * threshold (a cheap pass over the opacities, so outputs can be sized exactly up front).
+ * threshold, the scale, camera 0's pose and SH rotation.
  */
 export function planExport(gaussians: Float32Array, options: ExportOptions): ExportPlan {
   const shDegree = options.shDegree ?? UPSTREAM_SH_DEGREE;
@@ -94,14 +92,9 @@ export function planExport(gaussians: Float32Array, options: ExportOptions): Exp
   const total = gaussians.length / stride;
   // Upstream prunes only when the threshold is > 0 (a 0 threshold keeps NaN opacities too).
   const keepAll = !(threshold > 0);
-  let count = total;
-  if (!keepAll) {
-    count = 0;
-    for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < total; i++, o += stride) if (gaussians[o] >= threshold) count++;
-  }
 
   if (options.frame !== 'world') {
-    return { stride, shDegree, total, count, threshold, keepAll, scale: options.tNorm, pose: null, shRotation: null };
+    return { stride, shDegree, total, threshold, keepAll, scale: options.tNorm, pose: null, shRotation: null };
   }
   const { quaternion: q, position: t } = options.refC2w!;
   const rotation = quaternionToMatrixWXYZ(q);
@@ -115,7 +108,7 @@ export function planExport(gaussians: Float32Array, options: ExportOptions): Exp
   const identity = rotation[0] === 1 && rotation[4] === 1 && rotation[8] === 1;
   const shRotation = shDegree > 0 && !identity ? shRotationForMatrix(rotation) : null;
   // The world frame undoes normalize_cameras exactly: its divisor was T_norm + 0.01.
-  return { stride, shDegree, total, count, threshold, keepAll, scale: options.tNorm + UPSTREAM_CAMERA_NORM_EPS, pose, shRotation };
+  return { stride, shDegree, total, threshold, keepAll, scale: options.tNorm + UPSTREAM_CAMERA_NORM_EPS, pose, shRotation };
 }
 
 /** A SplatSet's arrays as an export destination: one splat after another in each array. */
@@ -138,7 +131,7 @@ function splatSetDestination(set: SplatSet): ExportDestination {
  */
 export function prepareExport(gaussians: Float32Array, options: ExportOptions): SplatSet {
   const plan = planExport(gaussians, options);
-  const set = allocateSplatSet(plan.count, plan.shDegree);
+  const set = allocateSplatSet(countKept(gaussians, plan), plan.shDegree);
   writeExportedSplats(gaussians, plan, splatSetDestination(set));
   return set;
 }

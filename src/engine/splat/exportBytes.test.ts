@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prepareExport, type ExportOptions } from './export';
-import { encodePly, encodePlyFromGaussians, writePlyFile, writePlyFileFromGaussians, type PlyLayout } from './ply';
+import { encodePly, encodePlyFromGaussians, plyHeader, writePlyFile, writePlyFileFromGaussians, type PlyLayout } from './ply';
 import type { SplatSet } from './splatSet';
 import { randomEngineGaussians, seededRandom } from '../../../test/helpers/randomSplats';
 import { referenceEncodePly, referencePrepareExport } from '../../../test/helpers/referenceExport';
@@ -132,6 +132,16 @@ describe('export bytes equal the reference implementation', () => {
       expect(encodePlyFromGaussians(g, options).equals(reference)).toBe(true);
       expect(encodePly(prepareExport(g, options)).equals(reference)).toBe(true);
     }
+  });
+
+  it('encodePlyFromGaussians moves the body up when the kept count has a digit fewer and the header shrinks', () => {
+    // 10,000 Gaussians, about 7,000 kept: at SH degree 0 the INRIA header is then 4 bytes shorter.
+    const g = salted(10_000, 400, 0, 0.00025);
+    const options: ExportOptions = { tNorm: 1.1, frame: 'world', refC2w: POSE, shDegree: 0 };
+    const expectedSet = referencePrepareExport(g, options);
+    expect(expectedSet.count).toBeLessThan(10_000);
+    expect(plyHeader(expectedSet.count, 0).length).toBeLessThan(plyHeader(10_000, 0).length);
+    expect(firstDifference(encodePlyFromGaussians(g, options), referenceEncodePly(expectedSet))).toBe(-1);
   });
 
   describe('streamed to disk', () => {

@@ -26,8 +26,6 @@ export interface ExportPlan {
   shDegree: number;
   /** Engine Gaussians in the buffer. */
   total: number;
-  /** Gaussians kept by the threshold, i.e. splats written. */
-  count: number;
   /** Keep Gaussians whose opacity is >= this; `keepAll` when the threshold is 0 (then NaN is kept too). */
   threshold: number;
   keepAll: boolean;
@@ -72,6 +70,14 @@ export interface ExportDestination {
  * to 1 in float32.
  */
 export const MAX_OPACITY_LOGIT = 20;
+
+/** How many Gaussians the threshold keeps: a pass over the opacities alone, to size outputs exactly. */
+export function countKept(gaussians: Float32Array, plan: ExportPlan): number {
+  if (plan.keepAll) return plan.total;
+  let count = 0;
+  for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < plan.total; i++, o += plan.stride) if (gaussians[o] >= plan.threshold) count++;
+  return count;
+}
 
 /**
  * Writes the splats kept from Gaussians [from, to) to `dest`, the first one as splat 0 of the

@@ -8,7 +8,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { StudioError } from '../../shared/errors';
 import { planExport, type ExportOptions } from './export';
-import { writeExportedSplats } from './exportWriter';
+import { countKept, writeExportedSplats } from './exportWriter';
 import { checkLittleEndianHost, fillRows, plyHeader, plyRowDestination, plyRowFloats, type PlyWriteOptions } from './plyRows';
 import { assertSplatSetShape, type SplatSet } from './splatSet';
 
@@ -86,11 +86,12 @@ export async function writePlyFile(filePath: string, set: SplatSet, options: Ply
 export async function writePlyFileFromGaussians(filePath: string, gaussians: Float32Array, exportOptions: ExportOptions, options: PlyWriteOptions = {}): Promise<number> {
   checkLittleEndianHost();
   const plan = planExport(gaussians, exportOptions);
+  const count = countKept(gaussians, plan);
   const layout = options.layout ?? 'inria';
-  const header = Buffer.from(plyHeader(plan.count, plan.shDegree, layout), 'ascii');
+  const header = Buffer.from(plyHeader(count, plan.shDegree, layout), 'ascii');
   // Normals are never written: the chunk buffers start zeroed and only rows' other fields are filled.
   const chunks = Math.ceil(plan.total / STREAM_CHUNK_ROWS);
-  return streamPlyFile(filePath, header, plan.count, plyRowFloats(plan.shDegree, layout), chunks, (chunk, c) => {
+  return streamPlyFile(filePath, header, count, plyRowFloats(plan.shDegree, layout), chunks, (chunk, c) => {
     const dest = plyRowDestination(chunk, plan.shDegree, layout);
     const start = c * STREAM_CHUNK_ROWS;
     return writeExportedSplats(gaussians, plan, dest, start, Math.min(plan.total, start + STREAM_CHUNK_ROWS));
