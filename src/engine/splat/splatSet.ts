@@ -49,6 +49,26 @@ export function allocateSplatSet(count: number, shDegree: number): SplatSet {
   };
 }
 
+/**
+ * The first `count` splats of `set` as views of its arrays, without copying. Lets a producer
+ * allocate for the most splats it might write and keep only those it wrote: memory past them
+ * is never touched, so it costs address space only.
+ */
+export function firstSplats(set: SplatSet, count: number): SplatSet {
+  if (count === set.count) return set;
+  const rest = 3 * shRestPerChannel(set.shDegree);
+  return {
+    count,
+    positions: set.positions.subarray(0, count * 3),
+    scalesLog: set.scalesLog.subarray(0, count * 3),
+    rotationsWXYZ: set.rotationsWXYZ.subarray(0, count * 4),
+    opacityLogit: set.opacityLogit.subarray(0, count),
+    shDC: set.shDC.subarray(0, count * 3),
+    shRest: set.shRest.subarray(0, count * rest),
+    shDegree: set.shDegree,
+  };
+}
+
 /** Throws INTERNAL when array lengths disagree with `count` (a bug in whoever built the set). */
 export function assertSplatSetShape(set: SplatSet): void {
   const n = set.count;
