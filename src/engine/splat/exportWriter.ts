@@ -2,7 +2,7 @@
  * The one loop of the export: engine Gaussians → exported splats (threshold, T_norm, logit
  * opacity, log scale, optional camera-0 pose), written wherever a destination says. The same
  * loop fills a SplatSet's separate arrays (prepareExport) or the interleaved rows of a PLY body
- * (encodePlyFromGaussians), so the PLY needs no intermediate SplatSet: at 4 M splats that copy
+ * (encodePlyFromGaussians, writePlyFileFromGaussians), so the PLY needs no intermediate SplatSet: at 4 M splats that copy
  * is 0.6 GB of freshly faulted-in memory and a second pass over it.
  *
  * Every value is computed by the same double-precision expression, in the same order, as the
@@ -69,9 +69,13 @@ export interface ExportDestination {
  * rounds to exactly 1; a finite value keeps every reader working, and sigmoid(20) still rounds
  * to 1 in float32.
  */
-export const MAX_OPACITY_LOGIT = 20;
+const MAX_OPACITY_LOGIT = 20;
 
-/** How many Gaussians the threshold keeps: a pass over the opacities alone, to size outputs exactly. */
+/**
+ * How many Gaussians the threshold keeps: a pass over the opacities alone, for writers that must
+ * state the count before the first splat (the streamed PLY's header). It waits on memory for
+ * every opacity, so callers that can size afterwards skip it.
+ */
 export function countKept(gaussians: Float32Array, plan: ExportPlan): number {
   if (plan.keepAll) return plan.total;
   let count = 0;
