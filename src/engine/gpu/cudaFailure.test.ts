@@ -67,6 +67,8 @@ describe('out of GPU memory', () => {
 
   it('recognises cuBLAS failing to allocate its workspace', () => {
     expect(explain(OOM_CUBLAS, { memoryMode: 'unload-text-encoder' }).message).toMatch(/--memory-mode text-encoder-cpu/);
+    // and the other knob that bounds ORT's arenas
+    expect(explain(OOM_CUBLAS, { memoryMode: 'unload-text-encoder' }).message).toMatch(/a few frames at a time \(--frames-per-call 4\)/);
   });
 
   it('at the smallest mode, suggests a smaller generation instead', () => {

@@ -110,7 +110,7 @@ function outOfMemory(what: string, text: string, context: CudaFailureContext): s
   const requested = Number(/requested buffer of size (\d+)/.exec(text)?.[1]);
   // ORT has printed absurd sizes (2^62) for shape bugs; only quote plausible ones.
   const asked = requested > 0 && requested < 1e13 ? ` (it asked for ${formatBytes(requested)} more)` : '';
-  const others = 'close other programs using the GPU (nvidia-smi lists them)';
+  const others = 'run the VAE encoder and recon decoder a few frames at a time (--frames-per-call 4), or close other programs using the GPU (nvidia-smi lists them)';
   const mode = context.memoryMode;
   let fix: string;
   if (!mode) {
