@@ -122,6 +122,10 @@ async function preflight(options: RuntimeOptions, warnings: string[]): Promise<E
     warnings.push(`Running on the CPU (much slower): ${problem}`);
     return 'cpu';
   }
+  // nvidia-smi numbers GPUs in PCI bus order, CUDA fastest first unless told otherwise: make the
+  // device id the user picked from our list the one CUDA opens (read when CUDA first initialises,
+  // which is the first CUDA session below).
+  process.env.CUDA_DEVICE_ORDER ??= 'PCI_BUS_ID';
   const deviceId = options.deviceId ?? 0;
   if (!gpus.some((g) => g.index === deviceId)) {
     throw new StudioError(
