@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { isStudioError } from '../shared/errors';
 import { buildModelGraphs, type GraphBuildEvent } from '../engine/model/buildGraphs';
 import { downloadModel, type ModelDownloadEvent } from '../engine/model/downloadModel';
-import { formatBytes } from '../engine/model/formatBytes';
+import { formatBytes } from '../shared/formatBytes';
 import { hubCacheDir, hubModelFiles } from '../engine/model/modelFiles';
 import { modelStatus } from '../engine/model/modelStatus';
 import { verifyModel } from '../engine/model/verifyModel';

@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MEMORY_MODE_INFO, nextMemoryMode, type MemoryMode } from '../../shared/engine/memoryModes';
 import { StudioError, type StudioErrorCode } from '../../shared/errors';
-import { formatBytes } from '../model/formatBytes';
+import { formatBytes } from '../../shared/formatBytes';
 import { CUDA_PROVIDER_LIBRARIES, cudaProviderProblem, ortBinaryDir } from './cudaProvider';
 import { linkedLibraries } from './sharedLibraries';
 

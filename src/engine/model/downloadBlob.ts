@@ -14,7 +14,7 @@ import { blobPath, incompletePath, lockBlob, type RepoCache } from './hubCache';
 import { cancelled, RetryableHubError, sleep, type HubClient, type RemoteFile } from './hubClient';
 import { describeNetworkError, networkErrorCode } from './hubErrors';
 import { isDiskFullError, type AppendWriter, type ModelFs } from './modelFs';
-import { formatBytes } from './formatBytes';
+import { formatBytes } from '../../shared/formatBytes';
 
 export type BlobEvent =
   | { type: 'resume'; fromBytes: number }

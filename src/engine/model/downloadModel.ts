@@ -8,7 +8,7 @@ import { StudioError } from '../../shared/errors';
 import { blobPath, incompletePath, linkSnapshotFile, pointerPath, readRef, repoCache, writeRef, type RepoCache } from './hubCache';
 import { cancelled, HubClient, hubEndpoint, resolveHubToken, type RemoteFile } from './hubClient';
 import { downloadBlob } from './downloadBlob';
-import { formatBytes } from './formatBytes';
+import { formatBytes } from '../../shared/formatBytes';
 import { hubCacheDir, hubModelFiles, type ModelFiles } from './modelFiles';
 import { isCommitId, modelRequirements } from './modelManifest';
 import { nodeModelFs, type ModelFs } from './modelFs';

@@ -9,5 +9,5 @@ export type { GraphBuildEvent, GraphBuildOptions, GraphBuildResult, GraphNetwork
 export { modelStatus } from './modelStatus';
 export type { ModelStatus } from './modelStatus';
 export { hubEndpoint, resolveHubToken, DEFAULT_HUB_ENDPOINT } from './hubClient';
-export { formatBytes } from './formatBytes';
+export { formatBytes } from '../../shared/formatBytes';
 export type { ModelFs } from './modelFs';

@@ -13,7 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import { openSafetensorsFolder } from '../weights/safetensors';
 import { ZipArchive } from '../weights/zip';
-import { formatBytes } from './formatBytes';
+import { formatBytes } from '../../shared/formatBytes';
 import { incompletePath, repoCache, type RepoCache } from './hubCache';
 import { modelRequirements } from './modelManifest';
 import { FLASHWORLD_REPO, WAN_REPO, hasInterruptedDownload, hubCacheDir, hubModelFiles, type ModelFiles } from './modelFiles';

@@ -6,7 +6,7 @@
  */
 import { downloadModel, type ModelDownloadEvent } from '../model/downloadModel';
 import { verifyModel } from '../model/verifyModel';
-import { formatBytes } from '../model/formatBytes';
+import { formatBytes } from '../../shared/formatBytes';
 import { GRAPH_NETWORKS, type GraphNetwork } from '../model/buildGraphs';
 import type { HostGraphBuildEvent } from './hostProtocol';
 import type { TaskControl, TaskOutcome } from './modelTaskRunner';

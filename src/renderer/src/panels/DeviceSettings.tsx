@@ -5,7 +5,7 @@
 import { MEMORY_MODES, MEMORY_MODE_INFO } from '../../../shared/engine/memoryModes';
 import type { EngineSettings, GpuFit, ModelState } from '../../../shared/api/modelSchemas';
 import { useStudio } from '../state/store';
-import { formatBytes } from './formatBytes';
+import { formatBytes } from '../../../shared/formatBytes';
 
 function gpuLabel(g: GpuFit): string {
   const memory = g.memoryTotalBytes === null ? 'memory unknown' : `${formatBytes(g.memoryTotalBytes)}${g.memoryFreeBytes === null ? '' : `, ${formatBytes(g.memoryFreeBytes)} free`}`;

@@ -11,7 +11,7 @@ import { applyEngineSettings, buildModelGraphs, cancelModelTask, closeModelPanel
 import { Button } from './Button';
 import { DeviceSettings } from './DeviceSettings';
 import { ModelTaskProgress } from './ModelTaskProgress';
-import { formatBytes } from './formatBytes';
+import { formatBytes } from '../../../shared/formatBytes';
 import './modelPanel.css';
 
 function ModelChoice({ state, settings }: { state: ModelState; settings: EngineSettings }) {

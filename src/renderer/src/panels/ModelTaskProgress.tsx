@@ -1,6 +1,6 @@
 /** A model download, verification or graph build: total bar, one bar per file or network, and how it ended. */
 import type { ModelTask, ModelTaskItem } from '../../../shared/api/modelSchemas';
-import { formatBytes } from './formatBytes';
+import { formatBytes } from '../../../shared/formatBytes';
 
 const TITLES: Record<ModelTask['kind'], string> = { download: 'Download', verify: 'Verification', build: 'Graph build' };
 
