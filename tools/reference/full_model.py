@@ -16,6 +16,7 @@ import shutil
 import time
 
 import make_full_shapes as full
+from make_full_shapes import patched
 import tiny_config
 from make_tiny_model import tiny_generation_system
 from upstream import seed_all
@@ -76,22 +77,6 @@ def randomize(module, seed, branch_suffixes=(), branch_scale=1.0):
 
 def count_params(module):
     return sum(p.numel() for p in module.parameters())
-
-
-@contextlib.contextmanager
-def patched(patches):
-    """Sets class attributes (from_pretrained replacements) and restores them, inherited ones by deletion."""
-    saved = [(c, n, c.__dict__.get(n)) for c, n, _ in patches]
-    for c, n, f in patches:
-        setattr(c, n, f)
-    try:
-        yield
-    finally:
-        for c, n, f in saved:
-            if f is None:
-                delattr(c, n)
-            else:
-                setattr(c, n, f)
 
 
 def on_cpu(orig):

@@ -4,6 +4,7 @@ benchmark streams random weights of exactly these shapes to disk.
 
 Configs are those of Wan-AI/Wan2.2-TI2V-5B-Diffusers (text_encoder, vae, transformer); FlashWorld's
 widening (patch embedding, proj_out, recon decoder) is done by upstream's GenerationSystem.__init__ itself."""
+import contextlib
 import json
 import os
 
@@ -16,6 +17,22 @@ FULL_VAE = dict(base_dim=160, decoder_base_dim=256, z_dim=48, dim_mult=[1, 2, 4,
 FULL_TRANSFORMER = dict(patch_size=[1, 2, 2], num_attention_heads=24, attention_head_dim=128, in_channels=48, out_channels=48,
                         text_dim=4096, freq_dim=256, ffn_dim=14336, num_layers=30, cross_attn_norm=True,
                         qk_norm="rms_norm_across_heads", eps=1e-6, image_dim=None, added_kv_proj_dim=None, rope_max_seq_len=1024)
+
+
+@contextlib.contextmanager
+def patched(patches):
+    """Sets class attributes (from_pretrained replacements) and restores them, inherited ones by deletion."""
+    saved = [(c, n, c.__dict__.get(n)) for c, n, _ in patches]
+    for c, n, f in patches:
+        setattr(c, n, f)
+    try:
+        yield
+    finally:
+        for c, n, f in saved:
+            if f is None:
+                delattr(c, n)
+            else:
+                setattr(c, n, f)
 
 
 def main(app, out, tokenizer_folder):
@@ -38,18 +55,8 @@ def main(app, out, tokenizer_folder):
         (app.T5TokenizerFast, "from_pretrained", classmethod(lambda cls, *a, **k: orig_tokenizer(tokenizer_folder))),
         (app.MyFlowMatchEulerDiscreteScheduler, "from_pretrained", classmethod(lambda cls, *a, **k: cls(shift=3))),
     ]
-    saved = [(c, n, c.__dict__.get(n)) for c, n, _ in patches]
-    for c, n, f in patches:
-        setattr(c, n, f)
-    try:
-        with torch.device("meta"):
-            gs = app.GenerationSystem(ckpt_path=None, device="meta")
-    finally:
-        for c, n, f in saved:
-            if f is None:
-                delattr(c, n)
-            else:
-                setattr(c, n, f)
+    with patched(patches), torch.device("meta"):
+        gs = app.GenerationSystem(ckpt_path=None, device="meta")
 
     def shapes(module, dtype):
         return {k: {"shape": list(v.shape), "dtype": dtype} for k, v in module.state_dict().items()}
