@@ -12,7 +12,7 @@ import type { GraphCacheEvent } from './onnx/cache';
 import type { createSession } from './onnx/session';
 import { MEMORY_MODE_INFO, type MemoryMode } from '../shared/engine/memoryModes';
 import { cudaProviderProblem } from './gpu/cudaProvider';
-import { listGpus } from './gpu/nvidiaSmi';
+import { listGpus, type GpuInfo } from './gpu/nvidiaSmi';
 import { estimateMemoryModes, fastestFittingMode, graphWeightBytes } from './memory/memoryEstimate';
 import { graphFloatTypes, type GraphFloatType } from './networkPlacement';
 import { NetworkSlots } from './networkSlots';
@@ -110,17 +110,18 @@ const AUTO_PLAN_SIZE = { frames: 24, height: 480, width: 704 };
  * Decides the provider before anything is built: a CUDA request on a machine that can't run the
  * CUDA provider falls back to the CPU with a warning instead of failing.
  */
-async function preflight(options: RuntimeOptions, warnings: string[]): Promise<ExecutionProvider> {
-  if ((options.provider ?? 'cpu') === 'cpu') return 'cpu';
+async function preflight(options: RuntimeOptions, warnings: string[]): Promise<{ provider: ExecutionProvider; gpus: GpuInfo[] }> {
+  const onCpu = { provider: 'cpu' as const, gpus: [] };
+  if ((options.provider ?? 'cpu') === 'cpu') return onCpu;
   const providerProblem = cudaProviderProblem();
   if (providerProblem) {
     warnings.push(`Running on the CPU (much slower): ${providerProblem}`);
-    return 'cpu';
+    return onCpu;
   }
   const { gpus, problem } = await listGpus();
   if (problem) {
     warnings.push(`Running on the CPU (much slower): ${problem}`);
-    return 'cpu';
+    return onCpu;
   }
   // nvidia-smi numbers GPUs in PCI bus order, CUDA fastest first unless told otherwise: make the
   // device id the user picked from our list the one CUDA opens (read when CUDA first initialises,
@@ -133,19 +134,16 @@ async function preflight(options: RuntimeOptions, warnings: string[]): Promise<E
       `GPU ${deviceId} does not exist: this machine has ${gpus.length} NVIDIA GPU(s) (${gpus.map((g) => `${g.index}: ${g.name}`).join(', ')}). Choose one of them.`,
     );
   }
-  return 'cuda';
+  return { provider: 'cuda', gpus };
 }
 
-async function resolveMemoryMode(
-  requested: MemoryMode | 'auto',
+/** 'auto': the fastest mode the estimate says fits the GPU's free memory now. */
+function autoMemoryMode(
   graphs: Record<GraphNetwork, string>,
-  deviceId: number,
+  gpu: GpuInfo | undefined,
   framesPerCall: number | undefined,
   warnings: string[],
-): Promise<MemoryMode> {
-  if (requested !== 'auto') return requested;
-  const { gpus } = await listGpus();
-  const gpu = gpus.find((g) => g.index === deviceId);
+): MemoryMode {
   if (!gpu) return 'gpu';
   const estimates = estimateMemoryModes(graphWeightBytes(graphs), AUTO_PLAN_SIZE, { framesPerCall });
   const mode = fastestFittingMode(estimates, gpu.memoryFreeBytes);
@@ -161,7 +159,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
   planFrameChunks(1, maxFramesPerCall); // a bad value fails now, not in the first generation
   const files: ModelFiles = resolveModelFiles(options.model, options.resourcesDir);
   const warnings: string[] = [];
-  const provider = await preflight(options, warnings);
+  const { provider, gpus } = await preflight(options, warnings);
   const deviceId = options.deviceId ?? 0;
   const { cacheDir } = options;
   const plan = (mode: MemoryMode) =>
@@ -192,7 +190,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     // 'auto' weighs the GPU graphs of every network (what the model manager builds) before it
     // knows which of them will run on the CPU instead.
     const memoryMode =
-      requestedMode === 'auto' ? await resolveMemoryMode('auto', (await build(plan('gpu'))).graphs, deviceId, maxFramesPerCall, warnings) : requestedMode;
+      requestedMode === 'auto' ? autoMemoryMode((await build(plan('gpu'))).graphs, gpus.find((g) => g.index === deviceId), maxFramesPerCall, warnings) : requestedMode;
     const floatTypes = plan(memoryMode);
     const { graphs } = await build(floatTypes);
     const live = new NetworkSlots({

@@ -17,12 +17,15 @@ export function usedMemoryMiB(deviceId: number): number | null {
 
 export class GpuMemorySampler {
   private proc: ChildProcess | null = null;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'gpu-mem-'));
-  private readonly file = join(this.dir, 'samples.csv');
+  private dir = '';
   readonly baselineMiB: number | null;
 
   constructor(private readonly deviceId: number) {
     this.baselineMiB = usedMemoryMiB(deviceId);
+  }
+
+  private file(): string {
+    return join(this.dir, 'samples.csv');
   }
 
   get available(): boolean {
@@ -31,7 +34,8 @@ export class GpuMemorySampler {
 
   start(): void {
     if (!this.available) return;
-    this.proc = spawn('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', '-i', String(this.deviceId), '-lms', '20', '-f', this.file], {
+    this.dir = mkdtempSync(join(tmpdir(), 'gpu-mem-'));
+    this.proc = spawn('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', '-i', String(this.deviceId), '-lms', '20', '-f', this.file()], {
       stdio: 'ignore',
     });
   }
@@ -47,7 +51,7 @@ export class GpuMemorySampler {
     });
     let peak = 0;
     try {
-      for (const line of readFileSync(this.file, 'utf8').split('\n')) {
+      for (const line of readFileSync(this.file(), 'utf8').split('\n')) {
         const v = Number(line.trim());
         if (line.trim() && Number.isFinite(v)) peak = Math.max(peak, v);
       }
