@@ -137,7 +137,7 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
 
   async function build(msg: HostBuild): Promise<void> {
     try {
-      const result = await buildGraphs({
+      const options: GraphBuildOptions = {
         model: msg.model,
         cacheDir: msg.cacheDir,
         provider: msg.provider,
@@ -145,25 +145,14 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
         onProgress: (event) => {
           if (event.type !== 'done') post({ type: 'buildEvent', taskId: msg.taskId, event });
         },
-      });
+      };
+      const result = await buildGraphs(options);
       const { cached } = result;
       let { built } = result;
       // Networks the memory mode runs on the CPU load fp32 graphs (the CPU has no fast fp16
       // kernels): build those too, so the first load after "Build graphs" builds nothing.
       const floatTypes = msg.provider === 'cuda' && msg.memoryMode ? graphFloatTypes({ provider: 'cuda', memoryMode: msg.memoryMode }) : null;
-      if (floatTypes && Object.values(floatTypes).includes('float32')) {
-        const cpu = await buildGraphs({
-          model: msg.model,
-          cacheDir: msg.cacheDir,
-          provider: msg.provider,
-          resourcesDir: msg.resourcesDir,
-          floatTypes,
-          onProgress: (event) => {
-            if (event.type !== 'done') post({ type: 'buildEvent', taskId: msg.taskId, event });
-          },
-        });
-        built += cpu.built;
-      }
+      if (floatTypes && Object.values(floatTypes).includes('float32')) built += (await buildGraphs({ ...options, floatTypes })).built;
       // the record keeps the GPU (fp16) set: the memory estimate sizes what lives on the GPU
       post({ type: 'buildDone', taskId: msg.taskId, graphs: result.graphs, built, cached });
     } catch (error) {
