@@ -11,6 +11,7 @@ import { fixturesDir, repoRoot, testModelDir } from '../helpers/fixtures';
 import { cleanupTempDirs, tempDir } from '../helpers/onnxHarness';
 import { benchModes, formatModes, groupStages, type ModeResult } from './gpuBench';
 import { networkNumerics, relativeError } from './networkNumerics';
+import { summarizeProfileDir } from './ortProfile';
 import { compareWithUpstream, type UpstreamTiming } from './upstreamComparison';
 
 afterAll(() => cleanupTempDirs());
@@ -50,10 +51,18 @@ describe('bench:gpu on the CPU with the test model', () => {
     expect(formatModes(modes)).toMatch(/^\| mode \| total s/);
 
     // the same request a few frames a call: labelled in the table, same number of splats
+    // (profiled: one ONNX Runtime profile per session, each run of it listed)
+    const profileDir = tempDir('bench-profile-');
     const chunked = await benchModes({
       model: testModelDir, cacheDir, requestPath: join(repoRoot, 'examples', 'harbor_dusk.json'),
-      provider: 'cpu', deviceId: 0, modes: ['gpu'], runs: 1, framesPerCall: 3, log: () => undefined,
+      provider: 'cpu', deviceId: 0, modes: ['gpu'], runs: 1, framesPerCall: 3, profileDir, log: () => undefined,
     });
+    const profiles = summarizeProfileDir(profileDir);
+    expect(profiles.map((p) => /^gpu-\d+-([a-z0-9_]+?)_\d{4}-/.exec(p.file)?.[1]).sort()).toEqual([
+      'recon_decoder', 'umt5_encoder', 'wan_transformer', 'wan_vae_encoder', 'wan_vae_encoder', // the image and the renders
+    ]);
+    const transformer = profiles.find((p) => p.file.includes('transformer'))!;
+    expect(transformer.runsMs).toHaveLength(8); // 2 generations × 4 steps
     expect(chunked.modes[0].framesPerCall).toBe(3);
     expect(chunked.modes[0].splats).toBe(m.splats);
     expect(formatModes(chunked.modes)).toMatch(/\| gpu \(3 frames a call\) \|/);

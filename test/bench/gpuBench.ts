@@ -7,23 +7,26 @@
  *   npm run bench:gpu -- --model DIR --cache DIR [--request examples/image_text_forward.json]
  *       [--provider cuda] [--device 0] [--modes gpu,unload-text-encoder,text-encoder-cpu,low-vram]
  *       [--runs 3] [--resolution 24x480x704] [--frames-per-call N] [--upstream upstream_timing.json]
- *       [--numerics DIR] [--out results.json]
+ *       [--numerics DIR] [--profile DIR] [--out results.json]
+ *   npm run bench:gpu -- --model DIR --cache DIR --build-only [--for-mode MODE]   (graphs only)
  *
  * On the GPU machine it runs as one esbuild bundle with the ORT CUDA bundle's Node
  * (tools/reference/gpu_bench.sh). Without a GPU it runs on the CPU EP at small sizes, which is
  * how its own test exercises it.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { MEMORY_MODES, isMemoryMode, type MemoryMode } from '../../src/shared/engine/memoryModes';
 import { validateGenerationRequest, withResolution } from '../../src/shared/request/generationRequest';
 import { buildModelGraphs, type GraphNetwork } from '../../src/engine/model/buildGraphs';
 import { resolveModelFiles } from '../../src/engine/model/modelFiles';
 import { graphWeightBytes } from '../../src/engine/memory/memoryEstimate';
 import { createFlashWorldRuntime } from '../../src/engine/runtime';
-import { prepareExport } from '../../src/engine/splat/export';
-import { encodePly } from '../../src/engine/splat/ply';
+import { createSession } from '../../src/engine/onnx/session';
+import { encodePlyFromGaussians } from '../../src/engine/splat/ply';
+import { graphFloatTypes } from '../../src/engine/networkPlacement';
 import { GpuMemorySampler } from './gpuMemorySampler';
+import { formatProfile, summarizeProfileDir } from './ortProfile';
 import { formatNumerics, networkNumerics, type NumericsRow } from './networkNumerics';
 import { compareWithUpstream, formatComparison, type UpstreamTiming } from './upstreamComparison';
 
@@ -66,7 +69,16 @@ export interface BenchOptions {
   seed?: number;
   /** runtime maxFramesPerCall (VAE renders and recon decoder N frames a call) */
   framesPerCall?: number;
+  /** ONNX Runtime profiles of every session go to this folder (costs time: a separate run) */
+  profileDir?: string;
   log?: (line: string) => void;
+}
+
+/** The splat count from a PLY header ("element vertex N"). */
+export function plyVertexCount(ply: Buffer): number {
+  const m = /element vertex (\d+)/.exec(ply.subarray(0, 512).toString('latin1'));
+  if (!m) throw new Error('no "element vertex" line in the PLY header');
+  return Number(m[1]);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -88,6 +100,11 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
   for (const mode of opts.modes) {
     const sampler = new GpuMemorySampler(opts.deviceId);
     sampler.start();
+    let profiled = 0;
+    const profileDir = opts.profileDir;
+    const openSession: typeof createSession | undefined = profileDir
+      ? (modelPath, sessionOptions) => createSession(modelPath, { ...sessionOptions, profileFilePrefix: resolve(profileDir, `${mode}-${++profiled}-${basename(modelPath, '.onnx')}`) })
+      : undefined;
     const loadStart = performance.now();
     const runtime = await createFlashWorldRuntime({
       model: opts.model,
@@ -97,6 +114,7 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
       memoryMode: mode,
       floatType,
       ...(opts.framesPerCall ? { maxFramesPerCall: opts.framesPerCall } : {}),
+      ...(openSession ? { openSession } : {}),
     });
     const loadMs = performance.now() - loadStart;
     log(`[${mode}] loaded in ${(loadMs / 1000).toFixed(1)} s on ${runtime.info.provider} (${runtime.info.memoryMode})`);
@@ -110,11 +128,11 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
         const started = performance.now();
         const scene = await runtime.generateScene({ ...request, textPrompt: prompt }, { seed: opts.seed ?? 42, baseDir: dirname(resolve(opts.requestPath)) });
         const exportStart = performance.now();
-        const set = prepareExport(scene.gaussians, { tNorm: scene.tNorm, frame: 'world', refC2w: request.cameras[0] });
-        encodePly(set);
+        // What the studio and the CLI write: the PLY straight from the engine's buffer (world frame).
+        const ply = encodePlyFromGaussians(scene.gaussians, { tNorm: scene.tNorm, frame: 'world', refC2w: request.cameras[0] });
         const exportMs = performance.now() - exportStart;
         const totalMs = performance.now() - started;
-        splats = set.count;
+        splats = plyVertexCount(ply);
         const stages = groupStages(scene.timingsMs);
         log(`[${mode}] run ${i}${i === 0 ? ' (warm-up)' : ''}: ${(totalMs / 1000).toFixed(2)} s ${JSON.stringify(Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round(v)])))} export ${Math.round(exportMs)} ms`);
         if (i > 0) runs.push({ totalMs, exportMs, stages });
@@ -172,15 +190,20 @@ async function main(argv: string[]) {
   const out: Record<string, unknown> = { date: new Date().toISOString(), argv };
 
   if (argv.includes('--build-only')) {
-    const floatType = provider === 'cuda' ? 'float16' : 'float32';
+    // --for-mode M: the graphs memory mode M loads (fp32 for the networks it runs on the CPU)
+    const forMode = arg(argv, 'for-mode');
+    if (forMode && !isMemoryMode(forMode)) throw new Error(`unknown memory mode "${forMode}"`);
+    const floatTypes = graphFloatTypes({ provider, memoryMode: (forMode ?? 'gpu') as MemoryMode, gpuFloatType: provider === 'cuda' ? 'float16' : 'float32' });
     const t0 = performance.now();
-    const r = await buildModelGraphs({ model, cacheDir, floatType, onProgress: (e) => console.log(JSON.stringify(e)) });
+    const r = await buildModelGraphs({ model, cacheDir, floatTypes, onProgress: (e) => console.log(JSON.stringify(e)) });
     console.log(`graphs ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.built} built, ${r.cached} cached`);
     return;
   }
   const numericsDir = arg(argv, 'numerics');
   const onlyNumerics = argv.includes('--numerics-only');
   let numerics: NumericsRow[] | null = null;
+  const profileDir = arg(argv, 'profile');
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   if (!onlyNumerics) {
     const result = await benchModes({
       model,
@@ -192,9 +215,15 @@ async function main(argv: string[]) {
       runs: Number(arg(argv, 'runs') ?? 3),
       resolution: res,
       framesPerCall: arg(argv, 'frames-per-call') ? Number(arg(argv, 'frames-per-call')) : undefined,
+      profileDir,
     });
     out.graphBuildMs = result.graphBuildMs;
     out.modes = result.modes;
+    if (profileDir) {
+      const profiles = summarizeProfileDir(profileDir);
+      out.profiles = profiles;
+      console.log(`\nONNX Runtime profiles (last run of each session):\n${profiles.map(formatProfile).join('\n')}`);
+    }
     console.log(`\nOurs (median of runs, seconds):\n${formatModes(result.modes)}`);
     const upstreamPath = arg(argv, 'upstream');
     if (upstreamPath) {

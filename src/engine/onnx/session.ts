@@ -26,6 +26,11 @@ export interface SessionOptions {
    * multi-GB weights of the full model). Default: on for CUDA, off for the CPU.
    */
   deviceAllocatorForInitializers?: boolean;
+  /**
+   * Benchmarks only: ONNX Runtime's per-node profiler, written to `<prefix>_<date>.json` when the
+   * session is released. Costs time on every run.
+   */
+  profileFilePrefix?: string;
 }
 
 export interface GraphSession {
@@ -95,6 +100,7 @@ export function ortSessionOptions(opts: SessionOptions): Ort.InferenceSession.Se
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     ...(exactInitializers ? { extra: { session: { use_device_allocator_for_initializers: '1' } } } : {}),
+    ...(opts.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix } : {}),
   };
 }
 
@@ -169,6 +175,8 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
       return out;
     },
     async release() {
+      // ORT writes the profile when asked to end it, not at release.
+      if (opts.profileFilePrefix) session.endProfiling();
       await session.release();
     },
   };
