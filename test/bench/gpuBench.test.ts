@@ -95,7 +95,7 @@ describe('ours / upstream table', () => {
   it('pairs each mode with each upstream variant and divides like for like', () => {
     const stages = { prepare: 0, text: 50, image: 10, transformer: 1000, decode: 400, render: 200, encode: 100, 'session loads': 0 };
     const mode: ModeResult = {
-      mode: 'gpu', framesPerCall: null, provider: 'cuda', loadMs: 1, runs: [], splats: 1, warnings: [],
+      mode: 'gpu', framesPerCall: null, warmedUp: true, provider: 'cuda', loadMs: 1, runs: [], splats: 1, warnings: [],
       median: { totalMs: 2000, exportMs: 200, stages },
       peakGpuMiB: 30_000, peakGpuAboveIdleMiB: 29_000,
     };

@@ -7,7 +7,7 @@
  *   npm run bench:gpu -- --model DIR --cache DIR [--request examples/image_text_forward.json]
  *       [--provider cuda] [--device 0] [--modes gpu,unload-text-encoder,text-encoder-cpu,low-vram]
  *       [--runs 3] [--resolution 24x480x704] [--frames-per-call N] [--upstream upstream_timing.json]
- *       [--numerics DIR] [--profile DIR] [--out results.json]
+ *       [--numerics DIR] [--profile DIR] [--no-warmup] [--out results.json]
  *   npm run bench:gpu -- --model DIR --cache DIR --build-only [--for-mode MODE]   (graphs only)
  *
  * On the GPU machine it runs as one esbuild bundle with the ORT CUDA bundle's Node
@@ -47,6 +47,8 @@ export function groupStages(timingsMs: Record<string, number>): Record<StageGrou
 export interface ModeResult {
   mode: MemoryMode;
   framesPerCall: number | null;
+  /** false: the runs include the first (cold) generation */
+  warmedUp: boolean;
   provider: string;
   loadMs: number;
   runs: { totalMs: number; exportMs: number; stages: Record<StageGroup, number> }[];
@@ -71,6 +73,8 @@ export interface BenchOptions {
   framesPerCall?: number;
   /** ONNX Runtime profiles of every session go to this folder (costs time: a separate run) */
   profileDir?: string;
+  /** false: no warm-up generation, every run counts (for the CPU modes, whose one run takes minutes) */
+  warmup?: boolean;
   log?: (line: string) => void;
 }
 
@@ -123,7 +127,8 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
     try {
       // Run 0 warms up (cuDNN algorithm search, arenas). Every run gets a new prompt so the text
       // encoder really runs (upstream encodes on every request; our embedding cache would hide it).
-      for (let i = 0; i <= opts.runs; i++) {
+      const first = opts.warmup === false ? 1 : 0;
+      for (let i = first; i <= opts.runs; i++) {
         const prompt = `${request.textPrompt} (run ${i})`;
         const started = performance.now();
         const scene = await runtime.generateScene({ ...request, textPrompt: prompt }, { seed: opts.seed ?? 42, baseDir: dirname(resolve(opts.requestPath)) });
@@ -134,7 +139,7 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
         const totalMs = performance.now() - started;
         splats = plyVertexCount(ply);
         const stages = groupStages(scene.timingsMs);
-        log(`[${mode}] run ${i}${i === 0 ? ' (warm-up)' : ''}: ${(totalMs / 1000).toFixed(2)} s ${JSON.stringify(Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round(v)])))} export ${Math.round(exportMs)} ms`);
+        log(`[${mode}] run ${i}${i === 0 ? ' (warm-up)' : first === 1 && i === 1 ? ' (cold: no warm-up)' : ''}: ${(totalMs / 1000).toFixed(2)} s ${JSON.stringify(Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round(v)])))} export ${Math.round(exportMs)} ms`);
         if (i > 0) runs.push({ totalMs, exportMs, stages });
       }
     } finally {
@@ -149,6 +154,7 @@ export async function benchModes(opts: BenchOptions): Promise<{ graphs: Record<G
     modes.push({
       mode,
       framesPerCall: opts.framesPerCall ?? null,
+      warmedUp: opts.warmup !== false,
       provider: runtime.info.provider,
       loadMs,
       runs,
@@ -168,7 +174,7 @@ export function formatModes(modes: ModeResult[]): string {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const m of modes) {
     const gib = m.peakGpuMiB === null ? 'n/a' : (m.peakGpuMiB / 1024).toFixed(1);
-    lines.push(`| ${m.mode}${m.framesPerCall ? ` (${m.framesPerCall} frames a call)` : ''} | ${s(m.median.totalMs)} | ${STAGE_GROUPS.map((g) => s(m.median.stages[g])).join(' | ')} | ${s(m.median.exportMs)} | ${gib} | ${s(m.loadMs)} |`);
+    lines.push(`| ${m.mode}${m.framesPerCall ? ` (${m.framesPerCall} frames a call)` : ''}${m.warmedUp ? '' : ' (cold)'} | ${s(m.median.totalMs)} | ${STAGE_GROUPS.map((g) => s(m.median.stages[g])).join(' | ')} | ${s(m.median.exportMs)} | ${gib} | ${s(m.loadMs)} |`);
   }
   return lines.join('\n');
 }
@@ -216,6 +222,7 @@ async function main(argv: string[]) {
       resolution: res,
       framesPerCall: arg(argv, 'frames-per-call') ? Number(arg(argv, 'frames-per-call')) : undefined,
       profileDir,
+      warmup: !argv.includes('--no-warmup'),
     });
     out.graphBuildMs = result.graphBuildMs;
     out.modes = result.modes;

@@ -11,7 +11,7 @@ interface TraceEvent {
   name?: string;
   ts?: number;
   dur?: number;
-  args?: { op_name?: string; provider?: string };
+  args?: { op_name?: string; provider?: string; input_type_shape?: unknown; output_type_shape?: unknown };
 }
 
 export interface OpTypeTime {
@@ -28,7 +28,7 @@ export interface ProfileSummary {
   kernelMs: number;
   otherMs: number;
   byOpType: OpTypeTime[];
-  slowestNodes: { node: string; op: string; provider: string; ms: number }[];
+  slowestNodes: { node: string; op: string; provider: string; ms: number; inputs: string; outputs: string }[];
   /** nodes ONNX Runtime placed on the CPU in a CUDA session (each one is a device round trip) */
   cpuNodes: string[];
 }
@@ -59,8 +59,15 @@ export function summarizeProfile(events: TraceEvent[], file = ''): ProfileSummar
   const byOpType = [...byOp.values()].sort((a, b) => b.ms - a.ms).map((e) => ({ ...e, ms: round(e.ms) }));
   const slowestNodes = [...kernels]
     .sort((a, b) => (b.dur ?? 0) - (a.dur ?? 0))
-    .slice(0, 15)
-    .map((k) => ({ node: k.name!.slice(0, -KERNEL_SUFFIX.length), op: k.args?.op_name ?? '?', provider: k.args?.provider ?? '?', ms: round((k.dur ?? 0) / 1000) }));
+    .slice(0, 25)
+    .map((k) => ({
+      node: k.name!.slice(0, -KERNEL_SUFFIX.length),
+      op: k.args?.op_name ?? '?',
+      provider: k.args?.provider ?? '?',
+      ms: round((k.dur ?? 0) / 1000),
+      inputs: JSON.stringify(k.args?.input_type_shape ?? null),
+      outputs: JSON.stringify(k.args?.output_type_shape ?? null),
+    }));
   const kernelMs = kernelUs / 1000;
   return {
     file,
