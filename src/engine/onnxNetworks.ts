@@ -1,7 +1,8 @@
 /**
  * FlashWorldNetworks (what the generation loop calls) on ONNX Runtime sessions: host arrays in,
- * each network's graph float type on the way in, float32 out, frame chunks where the runtime
- * asks for them, CUDA failures explained.
+ * each network's graph float type on the way in, float32 out except the recon decoder's Gaussians
+ * (handed on in the graph's output type: fp16 bits for the rasterizer), frame chunks where the
+ * runtime asks for them, CUDA failures explained.
  */
 import { CAMERA_STRIDE } from '../shared/camera';
 import type { MemoryMode } from '../shared/engine/memoryModes';
@@ -17,7 +18,8 @@ import { WAN_VAE_ENCODER_IO } from './models/wanVaeEncoder';
 import type { GraphFloatType } from './networkPlacement';
 import type { NetworkSlot, NetworkSlots } from './networkSlots';
 import { floatTensor, hostTensor, toFloat32, type HostTensor } from './onnx/session';
-import { runInFrameChunks } from './pipeline/frameChunks';
+import { asFloatType, float16Data, float32Data, type FloatData } from './pipeline/floatData';
+import { runInFrameChunks, type FrameArray } from './pipeline/frameChunks';
 import type { FlashWorldNetworks } from './pipeline/networks';
 
 export interface CudaContext {
@@ -59,9 +61,11 @@ export function createOnnxNetworks(opts: OnnxNetworksOptions): FlashWorldNetwork
   const run = (slot: NetworkSlot, feeds: Record<string, HostTensor>) => withCudaExplained(opts, slot, async () => (await slots.get(slot)).run(feeds));
   const f = vaeSpatialFactor(vaeConfig);
 
-  const encodeWithVae = async (slot: NetworkSlot, images: Float32Array, noise: Float32Array, n: number, height: number, width: number) => {
+  const encodeWithVae = async (slot: NetworkSlot, images: FloatData, noise: Float32Array, n: number, height: number, width: number) => {
+    // Renders already in the graph's type (fp16 from the rasterizer) go in as they are.
+    const image = asFloatType(images, floatTypes['VAE encoder']);
     const out = await run(slot, {
-      [WAN_VAE_ENCODER_IO.image]: floatTensor(floatTypes['VAE encoder'], [n, 3, height, width], images),
+      [WAN_VAE_ENCODER_IO.image]: hostTensor(image.dtype, [n, 3, height, width], image.data),
       [WAN_VAE_ENCODER_IO.noise]: floatTensor('float32', [n, vaeConfig.zDim, height / f, width / f], noise),
     });
     return toFloat32(out[WAN_VAE_ENCODER_IO.latents]);
@@ -84,16 +88,17 @@ export function createOnnxNetworks(opts: OnnxNetworksOptions): FlashWorldNetwork
 
     // The prompt image and the renders go through two sessions of the same graph, so that
     // neither ever changes input shape (networkSlots.ts says why).
-    encodeImage: (image, noise, height, width) => encodeWithVae('VAE encoder (image)', image, noise, 1, height, width),
+    encodeImage: (image, noise, height, width) => encodeWithVae('VAE encoder (image)', float32Data(image), noise, 1, height, width),
+    rendersFloatType: floatTypes['VAE encoder'],
     encodeImages: (images, noise, n, height, width) =>
-      runInFrameChunks({
+      runInFrameChunks<[FrameArray, Float32Array], Float32Array>({
         frames: n,
         maxFramesPerCall,
         inputs: [
-          { data: images, frameSize: 3 * height * width },
+          { data: images.data, frameSize: 3 * height * width },
           { data: noise, frameSize: vaeConfig.zDim * (height / f) * (width / f) },
         ],
-        run: ([im, no], fed) => encodeWithVae('VAE encoder', im, no, fed, height, width),
+        run: ([im, no], fed) => encodeWithVae('VAE encoder', floatDataOf(im), no, fed, height, width),
       }),
 
     async transformer(hidden, frames, h, w, timestep, textEmbeds) {
@@ -108,9 +113,9 @@ export function createOnnxNetworks(opts: OnnxNetworksOptions): FlashWorldNetwork
       return toFloat32(out[WAN_TRANSFORMER_IO.output]);
     },
 
-    reconDecode(feats, latents, cameras, frames, h, w) {
+    async reconDecode(feats, latents, cameras, frames, h, w) {
       const type = floatTypes['recon decoder'];
-      return runInFrameChunks({
+      const gaussians = await runInFrameChunks<[Float32Array, Float32Array, Float32Array], FrameArray>({
         frames,
         maxFramesPerCall,
         inputs: [
@@ -124,9 +129,16 @@ export function createOnnxNetworks(opts: OnnxNetworksOptions): FlashWorldNetwork
             [RECON_DECODER_IO.z]: floatTensor(type, [fed, reconConfig.latentChannels, h, w], la),
             [RECON_DECODER_IO.cameras]: floatTensor('float32', [1, fed, CAMERA_STRIDE], ca),
           });
-          return toFloat32(out[RECON_DECODER_IO.gaussians]);
+          const t = out[RECON_DECODER_IO.gaussians];
+          return t.dtype === 'float16' ? (t.data as Uint16Array) : toFloat32(t);
         },
       });
+      return floatDataOf(gaussians);
     },
   };
+}
+
+/** Host arrays here are f32 values or fp16 bits (Uint16Array), never another 16-bit type. */
+function floatDataOf(data: FrameArray): FloatData {
+  return data instanceof Uint16Array ? float16Data(data) : float32Data(data);
 }

@@ -26,7 +26,7 @@ import type { FlashWorldNetworks, SplatRenderer } from './pipeline/networks';
 import { createOnnxNetworks, withCudaExplained } from './onnxNetworks';
 import { SeededNoise, type NoiseSource } from './pipeline/noise';
 import { tokenizeTextPrompt } from './pipeline/textPrompt';
-import { renderViews } from './splat/rasterizer';
+import { rasterizerSplatRenderer } from './splatRenderer';
 import { loadTokenizerFromFolder, type UnigramTokenizer } from './tokenizer';
 import { openTorchCheckpoint } from './weights/torchCheckpoint';
 
@@ -53,6 +53,11 @@ export interface RuntimeOptions {
    * (every call is fed the same number of frames: the last chunk is padded, pipeline/frameChunks.ts).
    */
   maxFramesPerCall?: number;
+  /**
+   * The recon decoder's Gaussians as fp16 where its graph is float16 (model/buildGraphs.ts says
+   * what that costs in precision); default float32, exact.
+   */
+  reconGaussiansType?: GraphFloatType;
   /** UMT5 on the GPU in float32 instead of `floatType` (exact; 22.7 GB of weights at full size). No effect where it runs on the CPU (always float32). */
   textEncoderPrecision?: GraphFloatType;
   resourcesDir?: string;
@@ -177,6 +182,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
         model: files,
         cacheDir,
         floatTypes,
+        reconGaussiansType: options.reconGaussiansType,
         onProgress: (e) => {
           if (e.type === 'graph-built') options.onLoadProgress?.({ network: e.network, event: 'built' });
           if (e.type !== 'graph') return;
@@ -218,7 +224,7 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
       ckpt.close();
     }
     const networks = createOnnxNetworks({ slots: live, memoryMode, deviceId, floatTypes, vaeConfig, transformerConfig, reconConfig, maxFramesPerCall });
-    const renderer: SplatRenderer = { renderViews: (g, cams, width, height) => renderViews(g, cams, width, height) };
+    const renderer: SplatRenderer = rasterizerSplatRenderer();
     const textCache = new Map<string, Float32Array>();
 
     return {

@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { float32Data, widenToFloat32 } from '../../src/engine/pipeline/floatData';
 import { createFlashWorldRuntime, type FlashWorldRuntime } from '../../src/engine/runtime';
 import { validateGenerationRequest } from '../../src/shared/request/generationRequest';
 import { fixturesDir } from '../helpers/fixtures';
@@ -62,10 +63,10 @@ describe('frame chunking (maxFramesPerCall)', () => {
     const z = whole.networks.latentDim;
     const images = seeded(FRAMES * 3 * HEIGHT * WIDTH, 1);
     const noise = seeded(FRAMES * z * h * w, 2);
-    const reference = await whole.networks.encodeImages(images, noise, FRAMES, HEIGHT, WIDTH);
+    const reference = await whole.networks.encodeImages(float32Data(images), noise, FRAMES, HEIGHT, WIDTH);
     expect(reference.length).toBe(FRAMES * z * h * w);
     for (const k of [2, 3]) {
-      const out = await chunked[k].networks.encodeImages(images, noise, FRAMES, HEIGHT, WIDTH);
+      const out = await chunked[k].networks.encodeImages(float32Data(images), noise, FRAMES, HEIGHT, WIDTH);
       const worst = worstDifference(out, reference);
       console.log(`VAE encoder, ${FRAMES} frames in chunks of ${k}: worst relative difference ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-6);
@@ -77,11 +78,11 @@ describe('frame chunking (maxFramesPerCall)', () => {
     const feats = seeded(FRAMES * featDim * h * w, 3);
     const latents = seeded(FRAMES * latentDim * h * w, 4);
     const cams = cameras(FRAMES);
-    const reference = await whole.networks.reconDecode(feats, latents, cams, FRAMES, h, w);
+    const reference = widenToFloat32(await whole.networks.reconDecode(feats, latents, cams, FRAMES, h, w));
     expect(reference.length).toBe(FRAMES * 2 * 8 * h * 8 * w * 38);
     expect(reference.every(Number.isFinite)).toBe(true);
     for (const k of [2, 3]) {
-      const out = await chunked[k].networks.reconDecode(feats, latents, cams, FRAMES, h, w);
+      const out = widenToFloat32(await chunked[k].networks.reconDecode(feats, latents, cams, FRAMES, h, w));
       const worst = worstDifference(out, reference);
       console.log(`recon decoder, ${FRAMES} frames in chunks of ${k}: worst relative difference ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-6);

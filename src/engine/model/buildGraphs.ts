@@ -37,6 +37,13 @@ export interface GraphBuildOptions {
    */
   floatTypes?: Partial<Record<GraphNetwork, 'float32' | 'float16'>>;
   provider?: 'cpu' | 'cuda';
+  /**
+   * The recon decoder's Gaussians output type where its graph is float16; default float32. Its
+   * Gaussian head computes in float32, so 'float16' is not exact: it rounds every Gaussian
+   * parameter to fp16 (11 significant bits) for half the bytes off the GPU and to the rasterizer,
+   * which reads fp16 bits as they are. Another cache key, so both graphs can be cached.
+   */
+  reconGaussiansType?: 'float32' | 'float16';
   resourcesDir?: string;
   /** Checked between graphs: a build in progress finishes (its temporary folder is cleaned up otherwise). */
   signal?: AbortSignal;
@@ -117,7 +124,10 @@ export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBu
     const reconWeights = ckpt.source('recon_decoder.');
     try {
       const config = readReconDecoderConfig(vaeConfig, reconWeights);
-      await step('recon decoder', (onEvent) => getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config, floatType: floatTypes['recon decoder'], onEvent }));
+      const gaussiansType = floatTypes['recon decoder'] === 'float16' ? (opts.reconGaussiansType ?? 'float32') : 'float32';
+      await step('recon decoder', (onEvent) =>
+        getReconDecoderGraph({ cacheDir, weights: reconWeights, weightsId: ckptId, config, floatType: floatTypes['recon decoder'], gaussiansType, onEvent }),
+      );
     } finally {
       reconWeights.close();
     }

@@ -51,6 +51,24 @@ describe('frame chunks', () => {
     expect(Array.from(out)).toEqual(Array.from(whole));
   });
 
+  it('keeps fp16 bits as Uint16Array through padded chunks and the concatenated output', async () => {
+    const halves = Uint16Array.from({ length: 5 * 2 }, (_, i) => 0x3c00 + i); // 5 frames of 2 fp16 values
+    const noise = Float32Array.from({ length: 5 }, (_, i) => i);
+    const seen: string[] = [];
+    const out = await runInFrameChunks({
+      frames: 5,
+      maxFramesPerCall: 3,
+      inputs: [{ data: halves, frameSize: 2 }, { data: noise, frameSize: 1 }],
+      run: async ([x, y], fed) => {
+        seen.push(`${x.constructor.name}:${x.length} ${y.constructor.name}:${y.length}`);
+        return Uint16Array.from({ length: fed }, (_, f) => x[f * 2 + 1] + y[f]);
+      },
+    });
+    expect(seen).toEqual(['Uint16Array:6 Float32Array:3', 'Uint16Array:6 Float32Array:3']);
+    expect(out).toBeInstanceOf(Uint16Array);
+    expect(Array.from(out)).toEqual([0, 1, 2, 3, 4].map((f) => 0x3c00 + f * 2 + 1 + f));
+  });
+
   it('says so when an input does not hold whole frames', async () => {
     const run = runInFrameChunks({ frames: 3, maxFramesPerCall: 2, inputs: [{ data: new Float32Array(7), frameSize: 2 }], run: async (x) => x[0] });
     await expect(run).rejects.toThrow(/7 values, not 3 frames × 2/);

@@ -11,6 +11,14 @@
  */
 import { StudioError } from '../../shared/errors';
 
+/** A frame-major array a chunked network reads or returns: f32 values, or fp16 bits (Uint16Array). */
+export type FrameArray = Float32Array | Uint16Array;
+
+/** A new zeroed array of the same element type as `like`. */
+function allocLike<T extends FrameArray>(like: T, length: number): T {
+  return new (like.constructor as new (length: number) => T)(length);
+}
+
 export interface FrameChunk {
   /** first frame of the chunk */
   start: number;
@@ -34,47 +42,48 @@ export function planFrameChunks(total: number, maxFramesPerCall?: number): Frame
 }
 
 /** The chunk's frames of frame-major `data` (`frameSize` values a frame), its last frame repeated up to `chunk.fed`. */
-export function chunkFrames(data: Float32Array, frameSize: number, chunk: FrameChunk): Float32Array {
-  const real = data.subarray(chunk.start * frameSize, (chunk.start + chunk.frames) * frameSize);
+export function chunkFrames<T extends FrameArray>(data: T, frameSize: number, chunk: FrameChunk): T {
+  const real = data.subarray(chunk.start * frameSize, (chunk.start + chunk.frames) * frameSize) as T;
   if (chunk.fed === chunk.frames) return real;
-  const out = new Float32Array(chunk.fed * frameSize);
+  const out = allocLike(data, chunk.fed * frameSize);
   out.set(real);
   const last = real.subarray((chunk.frames - 1) * frameSize);
   for (let f = chunk.frames; f < chunk.fed; f++) out.set(last, f * frameSize);
   return out;
 }
 
-export interface FrameChunkedCall {
+export interface FrameChunkedCall<I extends FrameArray[], O extends FrameArray> {
   /** frames of the whole call */
   frames: number;
   maxFramesPerCall?: number;
-  /** frame-major inputs: each its data and its values per frame */
-  inputs: { data: Float32Array; frameSize: number }[];
+  /** frame-major inputs: each its data and its values per frame (chunks keep each input's element type) */
+  inputs: { [K in keyof I]: { data: I[K]; frameSize: number } };
   /** runs the network on one chunk's inputs (`fed` frames) → frame-major output of `fed` frames */
-  run: (inputs: Float32Array[], fed: number) => Promise<Float32Array>;
+  run: (inputs: I, fed: number) => Promise<O>;
 }
 
-/** Runs `run` chunk by chunk and concatenates the real frames' outputs (frame-major). */
-export async function runInFrameChunks(call: FrameChunkedCall): Promise<Float32Array> {
+/** Runs `run` chunk by chunk and concatenates the real frames' outputs (frame-major, the output's element type). */
+export async function runInFrameChunks<I extends FrameArray[], O extends FrameArray>(call: FrameChunkedCall<I, O>): Promise<O> {
   for (const input of call.inputs) {
     if (input.data.length !== call.frames * input.frameSize) {
       throw new StudioError('INTERNAL', `A frame-chunked input has ${input.data.length} values, not ${call.frames} frames × ${input.frameSize}.`);
     }
   }
   const chunks = planFrameChunks(call.frames, call.maxFramesPerCall);
-  if (chunks.length === 1) return call.run(call.inputs.map((i) => i.data), call.frames);
-  let out: Float32Array | null = null;
+  const inputs: { data: FrameArray; frameSize: number }[] = call.inputs;
+  if (chunks.length === 1) return call.run(inputs.map((i) => i.data) as I, call.frames);
+  let out: O | null = null;
   let outFrameSize = 0;
   for (const chunk of chunks) {
-    const result = await call.run(call.inputs.map((i) => chunkFrames(i.data, i.frameSize, chunk)), chunk.fed);
+    const result = await call.run(inputs.map((i) => chunkFrames(i.data, i.frameSize, chunk)) as I, chunk.fed);
     if (!out) {
       outFrameSize = result.length / chunk.fed;
-      out = new Float32Array(call.frames * Math.floor(outFrameSize));
+      out = allocLike(result, call.frames * Math.floor(outFrameSize));
     }
     if (!Number.isInteger(outFrameSize) || result.length !== chunk.fed * outFrameSize) {
       throw new StudioError('INTERNAL', `A chunk of ${chunk.fed} frames gave ${result.length} values, not ${chunk.fed} × ${outFrameSize}.`);
     }
     out.set(result.subarray(0, chunk.frames * outFrameSize), chunk.start * outFrameSize);
   }
-  return out as Float32Array;
+  return out as O;
 }

@@ -17,6 +17,7 @@ import {
 import { StudioError } from '../../shared/errors';
 import type { GenerationRequest } from '../../shared/request/generationRequest';
 import { SPATIAL_DOWNSAMPLE_FACTOR } from './constants';
+import { float32Data, widenToFloat32, type FloatData } from './floatData';
 import type { FlashWorldNetworks, SplatRenderer, ViewCamera } from './networks';
 import type { NoiseSource } from './noise';
 import { denoisingSteps, predictX0, scaleNoise } from './scheduler';
@@ -131,7 +132,7 @@ export async function generate(
   const steps = denoisingSteps();
   const views = viewCameras(cameras, width, height);
   const hidden = new Float32Array(latentSize * 3 + raymaps.length + prevFeats.length);
-  let gaussians: Float32Array = new Float32Array(0);
+  let gaussians: FloatData = float32Data(new Float32Array(0));
 
   for (let i = 0; i < steps.length; i++) {
     const { timestep, sigma } = steps[i];
@@ -154,7 +155,8 @@ export async function generate(
 
     // 3D mode: what the Gaussians look like from every camera becomes the prediction and the feedback.
     stage({ stage: 'step', step: i + 1, of: steps.length, part: 'render' });
-    const renders = await renderer.renderViews(gaussians, views, width, height);
+    // In the VAE encoder's input type, so fp16 renders go from the rasterizer to the graph as they are.
+    const renders = await renderer.renderViews(gaussians, views, width, height, nets.rendersFloatType);
     stage({ stage: 'step', step: i + 1, of: steps.length, part: 'encode' });
     const renderNoise = options.noise.draw({ kind: 'render-latents', step: i }, latentSize);
     const latents3d = channelsFirst(await nets.encodeImages(renders, renderNoise, frames, height, width), z, frames, plane);
@@ -163,7 +165,9 @@ export async function generate(
     noisy = scaleNoise(latents3d, steps[i + 1].sigma, options.noise.draw({ kind: 'renoise', step: i }, latentSize));
   }
   stage({ stage: 'done' });
-  return { gaussians, count: gaussians.length / 38, cameras, refW2c, tNorm, textEmbeds };
+  // Export reads f32: fp16 Gaussians are widened once, here (exact).
+  const final = widenToFloat32(gaussians);
+  return { gaussians: final, count: final.length / 38, cameras, refW2c, tNorm, textEmbeds };
 }
 
 /** latents · std + mean per channel (upstream latent_unscale_fn), on (z, T, h, w) */

@@ -4,7 +4,12 @@
  * it readable and lets tests swap a network for an upstream fixture.
  *
  * Layouts are upstream's with the batch of 1 dropped: channel-first, frames in the middle.
+ * Gaussians and renders travel as FloatData (f32 or fp16 bits, tagged), so fp16 graphs and the
+ * rasterizer pass them on without converting them on the host.
  */
+import type { FloatData, FloatType } from './floatData';
+
+export type { FloatData, FloatType } from './floatData';
 
 export interface LatentSpec {
   /** VAE latent channels (48 real, 4 tiny) */
@@ -30,18 +35,23 @@ export interface FlashWorldNetworks extends LatentSpec {
   encodeText(inputIds: BigInt64Array, attentionMask: BigInt64Array): Promise<Float32Array>;
   /** the prompt image (3, H, W) in [-1, 1] + noise (z, H/16, W/16) → its normalised latent (z, H/16, W/16) */
   encodeImage(image: Float32Array, noise: Float32Array, height: number, width: number): Promise<Float32Array>;
+  /** the element type encodeImages takes renders in as they are (its graph's input type): the renderer renders in it */
+  readonly rendersFloatType: FloatType;
   /** the n renders (n, 3, H, W) in [-1, 1] + noise (n, z, H/16, W/16) → normalised latents (n, z, H/16, W/16) */
-  encodeImages(images: Float32Array, noise: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
+  encodeImages(images: FloatData, noise: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
   /**
    * hidden (C, T, h, w) = [noisy z, raymaps 6, condition z, previous features, previous latents z],
    * timestep, text (512, textDim) → (z + featDim, T, h, w): velocity then features
    */
   transformer(hidden: Float32Array, frames: number, h: number, w: number, timestep: number, text: Float32Array): Promise<Float32Array>;
-  /** feats (T, featDim, h, w), unscaled latents (T, z, h, w), cameras (T, 11) → Gaussians (T·2·8h·8w, 38) */
-  reconDecode(feats: Float32Array, latents: Float32Array, cameras: Float32Array, frames: number, h: number, w: number): Promise<Float32Array>;
+  /**
+   * feats (T, featDim, h, w), unscaled latents (T, z, h, w), cameras (T, 11) → Gaussians (T·2·8h·8w, 38),
+   * as fp16 bits when the graph's output is fp16 (the rasterizer reads them as they are)
+   */
+  reconDecode(feats: Float32Array, latents: Float32Array, cameras: Float32Array, frames: number, h: number, w: number): Promise<FloatData>;
 }
 
 export interface SplatRenderer {
-  /** Gaussians (N, 38) seen from each camera on a white background → (V, 3, H, W) in [-1, 1] */
-  renderViews(gaussians: Float32Array, cameras: ViewCamera[], width: number, height: number): Promise<Float32Array>;
+  /** Gaussians (N, 38) seen from each camera on a white background → (V, 3, H, W) in [-1, 1], as `dtype` */
+  renderViews(gaussians: FloatData, cameras: ViewCamera[], width: number, height: number, dtype: FloatType): Promise<FloatData>;
 }

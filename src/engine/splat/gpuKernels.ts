@@ -5,13 +5,16 @@
  */
 import { StudioError } from '../../shared/errors';
 import { PREFIX_SUM_WGSL } from './wgsl/prefixSum.wgsl';
-import { PROJECT_GAUSSIANS_WGSL } from './wgsl/projectGaussians.wgsl';
+import { PACK_HALF_WGSL } from './wgsl/packHalf.wgsl';
+import { projectGaussiansWgsl } from './wgsl/projectGaussians.wgsl';
 import { RADIX_SORT_WGSL } from './wgsl/radixSort.wgsl';
 import { RASTERIZE_TILES_WGSL } from './wgsl/rasterizeTiles.wgsl';
 import { TILE_INTERSECTIONS_WGSL } from './wgsl/tileIntersections.wgsl';
 
 export interface SplatKernels {
   projectGaussians: GPUComputePipeline;
+  /** the same projection reading Gaussians stored as fp16 bits */
+  projectGaussiansHalf: GPUComputePipeline;
   scanBlocks: GPUComputePipeline;
   addBlockSums: GPUComputePipeline;
   radixHistogram: GPUComputePipeline;
@@ -22,21 +25,25 @@ export interface SplatKernels {
   clearRanges: GPUComputePipeline;
   markRanges: GPUComputePipeline;
   rasterizeTiles: GPUComputePipeline;
+  packHalf: GPUComputePipeline;
 }
 
 export async function compileSplatKernels(device: GPUDevice): Promise<SplatKernels> {
   device.pushErrorScope('validation');
   const modules = {
-    project: device.createShaderModule({ label: 'projectGaussians', code: PROJECT_GAUSSIANS_WGSL }),
+    project: device.createShaderModule({ label: 'projectGaussians', code: projectGaussiansWgsl('float32') }),
+    projectHalf: device.createShaderModule({ label: 'projectGaussians (fp16)', code: projectGaussiansWgsl('float16') }),
     scan: device.createShaderModule({ label: 'prefixSum', code: PREFIX_SUM_WGSL }),
     radix: device.createShaderModule({ label: 'radixSort', code: RADIX_SORT_WGSL }),
     tiles: device.createShaderModule({ label: 'tileIntersections', code: TILE_INTERSECTIONS_WGSL }),
     raster: device.createShaderModule({ label: 'rasterizeTiles', code: RASTERIZE_TILES_WGSL }),
+    pack: device.createShaderModule({ label: 'packHalf', code: PACK_HALF_WGSL }),
   };
   const pipeline = (module: GPUShaderModule, entryPoint: string) =>
     device.createComputePipeline({ label: entryPoint, layout: 'auto', compute: { module, entryPoint } });
   const kernels: SplatKernels = {
     projectGaussians: pipeline(modules.project, 'projectGaussians'),
+    projectGaussiansHalf: pipeline(modules.projectHalf, 'projectGaussians'),
     scanBlocks: pipeline(modules.scan, 'scanBlocks'),
     addBlockSums: pipeline(modules.scan, 'addBlockSums'),
     radixHistogram: pipeline(modules.radix, 'histogram'),
@@ -47,6 +54,7 @@ export async function compileSplatKernels(device: GPUDevice): Promise<SplatKerne
     clearRanges: pipeline(modules.tiles, 'clearRanges'),
     markRanges: pipeline(modules.tiles, 'markRanges'),
     rasterizeTiles: pipeline(modules.raster, 'rasterizeTiles'),
+    packHalf: pipeline(modules.pack, 'packHalf'),
   };
   const error = await device.popErrorScope();
   if (error) {

@@ -38,12 +38,16 @@ export interface ViewJob {
   statsIndex: number;
 }
 
+/** How Gaussians are stored on the GPU: f32 values, or IEEE half bits (two to a u32). */
+export type GaussianStorage = 'float32' | 'float16';
+
 export interface PassTargets {
   gpu: SplatGpu;
   kernels: SplatKernels;
   workspace: RasterWorkspace;
   params: UniformArena;
   chunks: GaussianChunk[];
+  storage: GaussianStorage;
   gaussianCount: number;
   output: GPUBuffer;
   stats: GPUBuffer;
@@ -73,6 +77,8 @@ export function encodeView(encoder: GPUCommandEncoder, t: PassTargets, job: View
     u32(job.width), u32(job.height), u32(tilesX), u32(tilesY),
   ];
 
+  const project = t.storage === 'float16' ? kernels.projectGaussiansHalf : kernels.projectGaussians;
+
   for (let band = 0; band < job.bands; band++) {
     const [row0, row1] = bandRows(tilesY, job.bands, band);
     const bandSlot = params.slot([
@@ -83,10 +89,10 @@ export function encodeView(encoder: GPUCommandEncoder, t: PassTargets, job: View
     if (band === 0) {
       for (const chunk of t.chunks) {
         const viewSlot = params.slot([...viewFields, u32(chunk.first), u32(chunk.count), u32(0), u32(0)]);
-        const group = bindGroup(device, kernels.projectGaussians, [
+        const group = bindGroup(device, project, [
           viewSlot, chunk.buffer, ws.projMeanConic, ws.projConicOpacityDepth, ws.projColor, ws.projTileRect, ws.visibleFlags,
         ]);
-        run(pass, kernels.projectGaussians, group, Math.ceil(chunk.count / THREADS), maxDim);
+        run(pass, project, group, Math.ceil(chunk.count / THREADS), maxDim);
       }
       ws.visibleSum.encode(pass, kernels, maxDim);
       const compact = bindGroup(device, kernels.compactVisible, [
@@ -120,4 +126,14 @@ export function encodeView(encoder: GPUCommandEncoder, t: PassTargets, job: View
     pass.end();
     encoder.copyBufferToBuffer(ws.counters, COUNTER_INTERSECTIONS * 4, t.stats, (job.statsIndex + band) * 4, 4);
   }
+}
+
+/** Rounds the first `count` f32 values of `source` to fp16 bits packed two to a u32 in `packed` (wgsl/packHalf.wgsl.ts). */
+export function encodePackHalf(
+  encoder: GPUCommandEncoder, gpu: SplatGpu, kernels: SplatKernels, params: UniformArena, source: GPUBuffer, packed: GPUBuffer, count: number,
+): void {
+  const pass = encoder.beginComputePass({ label: 'pack fp16 views' });
+  const group = bindGroup(gpu.device, kernels.packHalf, [params.slot([u32(count), u32(0), u32(0), u32(0)]), source, packed]);
+  run(pass, kernels.packHalf, group, Math.ceil(Math.ceil(count / 2) / THREADS), gpu.maxWorkgroupsPerDimension);
+  pass.end();
 }

@@ -3,7 +3,11 @@
  * 'classic')` as upstream FlashWorld calls it (models/render.py): SH degree 2, eps2d 0.3, near 0.01,
  * far 1000, 16-px tiles, per-tile depth order, front-to-back blending, output `rgb * 2 - 1`.
  *
- * Gaussians are upstream's scene_params rows (N × 38 f32, see rasterizerConstants). Views render in
+ * Gaussians are upstream's scene_params rows (N × 38, see rasterizerConstants), as f32 values
+ * (Float32Array) or as IEEE half bits (Uint16Array: the fp16 recon decoder's output as it is, half
+ * the upload; widened exactly on the GPU, so the image is the one of the widened values). Renders
+ * come back as f32, as fp16 bits (rounded on the GPU exactly as weights/halfFloat.ts rounds, for
+ * an fp16 VAE encoder) or as RGBA8. Views render in
  * batches (one submit, one read-back each); a view whose tile intersections overflow the workspace
  * is rendered again with a bigger one, or in bands of tile rows once buffers reach the device's
  * binding limit. The device, pipelines and buffers live as long as the rasterizer.
@@ -13,13 +17,17 @@ import { acquireSplatGpu, type SplatGpu } from './gpuDevice';
 import { compileSplatKernels, type SplatKernels } from './gpuKernels';
 import { viewTransformOf, type RasterCamera } from './rasterCamera';
 import { RASTER_FLOATS_PER_GAUSSIAN, RASTER_TILE_SIZE } from './rasterizerConstants';
-import { encodeView, type GaussianChunk } from './rasterPasses';
+import { encodePackHalf, encodeView, type GaussianChunk, type GaussianStorage } from './rasterPasses';
 import { RasterWorkspace } from './rasterWorkspace';
 import { UniformArena } from './uniformArena';
 import { OUTPUT_MODE_PLANAR_SIGNED, OUTPUT_MODE_RGBA8 } from './wgsl/rasterizeTiles.wgsl';
 import { COUNTER_GAUSSIANS } from './wgsl/common.wgsl';
+import { fillBackground, gaussianCountOf, storageOf, type GaussianArray, type OutputForm } from './rasterHostArrays';
 
 export type { RasterCamera } from './rasterCamera';
+export type { GaussianStorage } from './rasterPasses';
+
+export type { GaussianArray } from './rasterHostArrays';
 
 export interface RenderOptions {
   /** Background colour in [0, 1]; upstream's bg_mode='white' (the default here) is [1, 1, 1]. */
@@ -40,7 +48,7 @@ export interface RasterizerLimits {
 
 /** Gaussians already on the GPU, for rendering one scene many times (videos). */
 export class UploadedGaussians {
-  constructor(readonly count: number, readonly chunks: GaussianChunk[], private readonly owner: SplatRasterizer) {}
+  constructor(readonly count: number, readonly storage: GaussianStorage, readonly chunks: GaussianChunk[], private readonly owner: SplatRasterizer) {}
   belongsTo(rasterizer: SplatRasterizer): boolean {
     return this.owner === rasterizer;
   }
@@ -50,7 +58,7 @@ export class UploadedGaussians {
   }
 }
 
-const BYTES_PER_GAUSSIAN = RASTER_FLOATS_PER_GAUSSIAN * 4;
+const BYTES_PER_GAUSSIAN: Record<GaussianStorage, number> = { float32: RASTER_FLOATS_PER_GAUSSIAN * 4, float16: RASTER_FLOATS_PER_GAUSSIAN * 2 };
 const MAX_VIEWS_PER_BATCH = 32;
 const MAX_OUTPUT_BYTES_PER_BATCH = 256 * 1024 * 1024;
 /** Tile intersections reserved per Gaussian before a scene shows how many it needs. */
@@ -99,27 +107,40 @@ export class SplatRasterizer {
     return Math.max(1, Math.min(this.maxBindingWords, this.limits.maxIntersectionsPerBand ?? Infinity));
   }
 
-  /** Copies Gaussians (N × 38 f32) to the GPU in chunks that each fit one storage binding. */
-  upload(gaussians: Float32Array): UploadedGaussians {
+  /** Copies Gaussians (N × 38, f32 or fp16 bits) to the GPU in chunks that each fit one storage binding. */
+  upload(gaussians: GaussianArray): UploadedGaussians {
     const count = gaussianCountOf(gaussians);
+    const storage = storageOf(gaussians);
     const chunks = this.writeChunks(gaussians, count, []);
-    return new UploadedGaussians(count, chunks, this);
+    return new UploadedGaussians(count, storage, chunks, this);
   }
 
   /** Views as upstream's render: Float32Array (V, 3, H, W), values in [-1, 1]. */
-  renderViews(gaussians: Float32Array | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Float32Array> {
+  renderViews(gaussians: GaussianArray | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Float32Array> {
     return this.serialized(async () => {
       const out = new Float32Array(cameras.length * 3 * width * height);
-      await this.render(gaussians, cameras, width, height, options, OUTPUT_MODE_PLANAR_SIGNED, out);
+      await this.render(gaussians, cameras, width, height, options, 'signed', out);
+      return out;
+    });
+  }
+
+  /**
+   * The views of `renderViews` as fp16 bits, Uint16Array (V, 3, H, W): each f32 value rounded to
+   * nearest even on the GPU, bit for bit `float32ArrayToHalf(renderViews(...))`, at half the read-back.
+   */
+  renderViewsHalf(gaussians: GaussianArray | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint16Array> {
+    return this.serialized(async () => {
+      const out = new Uint16Array(cameras.length * 3 * width * height);
+      await this.render(gaussians, cameras, width, height, options, 'signed-half', out);
       return out;
     });
   }
 
   /** Views as RGBA8 frames for previews and videos: Uint8Array (V, H, W, 4), alpha 255. */
-  renderViewsRGBA8(gaussians: Float32Array | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint8Array> {
+  renderViewsRGBA8(gaussians: GaussianArray | UploadedGaussians, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint8Array> {
     return this.serialized(async () => {
       const out = new Uint8Array(cameras.length * 4 * width * height);
-      await this.render(gaussians, cameras, width, height, options, OUTPUT_MODE_RGBA8, new Uint32Array(out.buffer));
+      await this.render(gaussians, cameras, width, height, options, 'rgba8', new Uint32Array(out.buffer));
       return out;
     });
   }
@@ -141,29 +162,31 @@ export class SplatRasterizer {
     return result;
   }
 
-  private writeChunks(gaussians: Float32Array, count: number, reuse: GaussianChunk[]): GaussianChunk[] {
-    const fitting = Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / BYTES_PER_GAUSSIAN;
+  private writeChunks(gaussians: GaussianArray, count: number, reuse: GaussianChunk[]): GaussianChunk[] {
+    const bytesPerGaussian = BYTES_PER_GAUSSIAN[storageOf(gaussians)];
+    const fitting = Math.min(this.gpu.maxBindingBytes, this.gpu.maxBufferBytes) / bytesPerGaussian;
     const perChunk = Math.max(256, Math.floor(Math.min(fitting, this.limits.maxGaussiansPerChunk ?? Infinity) / 256) * 256);
     const chunks: GaussianChunk[] = [];
     for (let first = 0, i = 0; first < count; first += perChunk, i++) {
       const n = Math.min(perChunk, count - first);
       let buffer = reuse[i]?.buffer;
-      if (!buffer || buffer.size < n * BYTES_PER_GAUSSIAN) {
+      if (!buffer || buffer.size < n * bytesPerGaussian) {
         buffer?.destroy();
         buffer = this.gpu.device.createBuffer({
           label: `gaussians ${i}`,
-          size: Math.max(n, Math.min(perChunk, count)) * BYTES_PER_GAUSSIAN,
+          size: Math.max(n, Math.min(perChunk, count)) * bytesPerGaussian,
           usage: this.gpu.usage.storage | this.gpu.usage.copyDst,
         });
       }
-      this.gpu.device.queue.writeBuffer(buffer, 0, gaussians as Float32Array<ArrayBuffer>, first * RASTER_FLOATS_PER_GAUSSIAN, n * RASTER_FLOATS_PER_GAUSSIAN);
+      // Offsets in elements; fp16 rows are 76 bytes, so every write stays a multiple of 4 bytes.
+      this.gpu.device.queue.writeBuffer(buffer, 0, gaussians as GaussianArray & { buffer: ArrayBuffer }, first * RASTER_FLOATS_PER_GAUSSIAN, n * RASTER_FLOATS_PER_GAUSSIAN);
       chunks.push({ buffer, first, count: n });
     }
     for (let i = chunks.length; i < reuse.length; i++) reuse[i].buffer.destroy();
     return chunks;
   }
 
-  private sceneOf(gaussians: Float32Array | UploadedGaussians): UploadedGaussians {
+  private sceneOf(gaussians: GaussianArray | UploadedGaussians): UploadedGaussians {
     if (gaussians instanceof UploadedGaussians) {
       if (!gaussians.belongsTo(this)) throw new StudioError('INVALID_REQUEST', 'These Gaussians were uploaded by another rasterizer; upload them with this one.');
       if (gaussians.count > 0 && gaussians.chunks.length === 0) throw new StudioError('INVALID_REQUEST', 'These uploaded Gaussians were destroyed; upload them again.');
@@ -171,7 +194,7 @@ export class SplatRasterizer {
     }
     const count = gaussianCountOf(gaussians);
     const chunks = this.writeChunks(gaussians, count, this.scratchScene?.chunks ?? []);
-    this.scratchScene = new UploadedGaussians(count, chunks, this);
+    this.scratchScene = new UploadedGaussians(count, storageOf(gaussians), chunks, this);
     return this.scratchScene;
   }
 
@@ -189,8 +212,8 @@ export class SplatRasterizer {
   }
 
   private async render(
-    gaussians: Float32Array | UploadedGaussians, cameras: RasterCamera[], width: number, height: number,
-    options: RenderOptions, outputMode: number, out: Float32Array | Uint32Array,
+    gaussians: GaussianArray | UploadedGaussians, cameras: RasterCamera[], width: number, height: number,
+    options: RenderOptions, form: OutputForm, out: Float32Array | Uint32Array | Uint16Array,
   ): Promise<void> {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width >= 65536 * RASTER_TILE_SIZE || height >= 65536 * RASTER_TILE_SIZE) {
       throw new StudioError('INVALID_REQUEST', `Render size ${width}×${height} is not valid; give whole pixel counts above 0.`);
@@ -202,9 +225,10 @@ export class SplatRasterizer {
     const transforms = cameras.map((camera, i) => viewTransformOf(camera, i));
     const scene = this.sceneOf(gaussians);
     const pixels = width * height;
-    const wordsPerView = outputMode === OUTPUT_MODE_RGBA8 ? pixels : 3 * pixels;
+    // Values of one view (u32 words of the GPU output; fp16 renders come back as as many halves).
+    const wordsPerView = form === 'rgba8' ? pixels : 3 * pixels;
     if (scene.count === 0 || cameras.length === 0) {
-      fillBackground(out, background, cameras.length, pixels, outputMode);
+      fillBackground(out, background, cameras.length, pixels, form);
       return;
     }
     if (wordsPerView > this.maxBindingWords) {
@@ -224,7 +248,7 @@ export class SplatRasterizer {
     while (pending.length > 0) {
       const batch = pending.slice(0, viewsPerBatch);
       const workspace = this.ensureWorkspace(scene.count, intersections, tilesX * tilesY);
-      const bandCounts = await this.renderBatch(scene, workspace, batch, transforms, cameras, bands, width, height, background, outputMode, out, wordsPerView);
+      const bandCounts = await this.renderBatch(scene, workspace, batch, transforms, cameras, bands, width, height, background, form, out, wordsPerView);
       const failed: number[] = [];
       batch.forEach((view, i) => {
         const needed = Math.max(...bandCounts[i]);
@@ -248,18 +272,22 @@ export class SplatRasterizer {
   private async renderBatch(
     scene: UploadedGaussians, workspace: RasterWorkspace, views: number[], transforms: ReturnType<typeof viewTransformOf>[],
     cameras: RasterCamera[], bands: number[], width: number, height: number, background: [number, number, number],
-    outputMode: number, out: Float32Array | Uint32Array, wordsPerView: number,
+    form: OutputForm, out: Float32Array | Uint32Array | Uint16Array, wordsPerView: number,
   ): Promise<number[][]> {
     const { device, usage } = this.gpu;
     if (this.lostReason !== undefined) {
       throw new StudioError('RUNTIME_FAILED', `The GPU device was lost (${this.lostReason}); render again to start a new one.`);
     }
-    const outputBytes = views.length * wordsPerView * 4;
+    const half = form === 'signed-half';
+    const outputMode = form === 'rgba8' ? OUTPUT_MODE_RGBA8 : OUTPUT_MODE_PLANAR_SIGNED;
+    const outputWords = views.length * wordsPerView;
+    const outputBytes = outputWords * 4;
+    const readbackBytes = half ? Math.ceil(outputWords / 2) * 4 : outputBytes;
     const statsCount = views.reduce((sum, v) => sum + bands[v], 0);
     const statsBytes = Math.max(16, statsCount * 4);
     const output = this.batchBuffer('output', outputBytes, usage.storage | usage.copySrc);
     const stats = this.batchBuffer('stats', statsBytes, usage.copyDst | usage.copySrc);
-    const readback = this.batchBuffer('readback', outputBytes, usage.mapRead | usage.copyDst);
+    const readback = this.batchBuffer('readback', readbackBytes, usage.mapRead | usage.copyDst);
     const statsReadback = this.batchBuffer('statsReadback', statsBytes, usage.mapRead | usage.copyDst);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -270,14 +298,20 @@ export class SplatRasterizer {
       const camera = cameras[view];
       encodeView(encoder, {
         gpu: this.gpu, kernels: this.kernels, workspace, params: this.params,
-        chunks: scene.chunks, gaussianCount: scene.count, output, stats,
+        chunks: scene.chunks, storage: scene.storage, gaussianCount: scene.count, output, stats,
       }, {
         transform: transforms[view], intrinsics: [camera.fxPx, camera.fyPx, camera.cxPx, camera.cyPx],
         width, height, background, bands: bands[view], outputMode, outputBase: slot * wordsPerView, statsIndex,
       });
       statsIndex += bands[view];
     });
-    encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
+    if (half) {
+      const packed = this.batchBuffer('packed', readbackBytes, usage.storage | usage.copySrc);
+      encodePackHalf(encoder, this.gpu, this.kernels, this.params, output, packed, outputWords);
+      encoder.copyBufferToBuffer(packed, 0, readback, 0, readbackBytes);
+    } else {
+      encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
+    }
     encoder.copyBufferToBuffer(stats, 0, statsReadback, 0, Math.max(16, statsCount * 4));
     this.params.flush(device.queue);
     device.queue.writeBuffer(workspace.counters, COUNTER_GAUSSIANS * 4, Uint32Array.of(scene.count));
@@ -290,8 +324,10 @@ export class SplatRasterizer {
     }
     await Promise.all([readback.mapAsync(this.gpu.mapModeRead), statsReadback.mapAsync(this.gpu.mapModeRead)]);
     const counts = new Uint32Array(statsReadback.getMappedRange().slice(0));
-    const words = new Uint32Array(readback.getMappedRange());
-    const target = new Uint32Array(out.buffer, out.byteOffset, out.length);
+    // Copied per view as elements: u32 words, or halves (a view's halves need not start on a word).
+    const mapped = readback.getMappedRange(0, readbackBytes);
+    const words = half ? new Uint16Array(mapped) : new Uint32Array(mapped);
+    const target = half ? new Uint16Array(out.buffer, out.byteOffset, out.length) : new Uint32Array(out.buffer, out.byteOffset, out.length);
     const result: number[][] = [];
     let index = 0;
     views.forEach((view, slot) => {
@@ -308,36 +344,13 @@ export class SplatRasterizer {
   }
 
   /** Output and read-back buffers, kept between calls (views of one size recur every step). */
-  private batchBuffer(role: 'output' | 'stats' | 'readback' | 'statsReadback', bytes: number, usage: number): GPUBuffer {
+  private batchBuffer(role: 'output' | 'packed' | 'stats' | 'readback' | 'statsReadback', bytes: number, usage: number): GPUBuffer {
     const kept = this.batchBuffers.get(role);
     if (kept && kept.size >= bytes) return kept;
     kept?.destroy();
     const buffer = this.gpu.device.createBuffer({ label: `views ${role}`, size: Math.ceil(bytes / 16) * 16, usage });
     this.batchBuffers.set(role, buffer);
     return buffer;
-  }
-}
-
-function gaussianCountOf(gaussians: Float32Array): number {
-  if (!(gaussians instanceof Float32Array) || gaussians.length % RASTER_FLOATS_PER_GAUSSIAN !== 0) {
-    throw new StudioError('INVALID_REQUEST', `Gaussians must be a Float32Array of N × ${RASTER_FLOATS_PER_GAUSSIAN} numbers (upstream's scene_params rows); got ${gaussians?.length} numbers.`);
-  }
-  return gaussians.length / RASTER_FLOATS_PER_GAUSSIAN;
-}
-
-function fillBackground(out: Float32Array | Uint32Array, background: [number, number, number], views: number, pixels: number, outputMode: number): void {
-  const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
-  if (outputMode === OUTPUT_MODE_RGBA8) {
-    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    const rgba = [...background.map((v) => Math.round(clamp01(v) * 255)), 255];
-    for (let i = 0; i < bytes.length; i++) bytes[i] = rgba[i % 4];
-    return;
-  }
-  const floats = out as Float32Array;
-  for (let v = 0; v < views; v++) {
-    for (let c = 0; c < 3; c++) {
-      floats.fill(Math.min(1, Math.max(-1, background[c] * 2 - 1)), (v * 3 + c) * pixels, (v * 3 + c + 1) * pixels);
-    }
   }
 }
 
@@ -362,11 +375,16 @@ export async function sharedRasterizer(): Promise<SplatRasterizer> {
 }
 
 /** Upstream's render of `cameras` with the shared rasterizer: (V, 3, H, W) in [-1, 1]. */
-export async function renderViews(gaussians: Float32Array, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Float32Array> {
+export async function renderViews(gaussians: GaussianArray, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Float32Array> {
   return (await sharedRasterizer()).renderViews(gaussians, cameras, width, height, options);
 }
 
+/** The same views as fp16 bits (V, 3, H, W), rounded to nearest even on the GPU. */
+export async function renderViewsHalf(gaussians: GaussianArray, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint16Array> {
+  return (await sharedRasterizer()).renderViewsHalf(gaussians, cameras, width, height, options);
+}
+
 /** RGBA8 frames (V, H, W, 4) with the shared rasterizer. */
-export async function renderViewsRGBA8(gaussians: Float32Array, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint8Array> {
+export async function renderViewsRGBA8(gaussians: GaussianArray, cameras: RasterCamera[], width: number, height: number, options: RenderOptions = {}): Promise<Uint8Array> {
   return (await sharedRasterizer()).renderViewsRGBA8(gaussians, cameras, width, height, options);
 }

@@ -8,9 +8,13 @@
  *   projColor             (r, g, b, 0)
  *   projTileRect          (x0 | y0 << 16, x1 | y1 << 16)    tiles, [x0, x1) × [y0, y1)
  *   visibleFlags          1 if gsplat keeps the Gaussian for this view, else 0
- * Gaussians arrive in chunks (one storage binding each, under maxStorageBufferBindingSize).
+ * Gaussians arrive in chunks (one storage binding each, under maxStorageBufferBindingSize), as
+ * f32 rows or as fp16 bits (two to a u32; rows of 38 halves are 19 whole words). Either way every
+ * parameter is an f32 by the time the maths sees it, so a scene gives the same image in both forms
+ * when its f32 values are its fp16 values widened.
  */
 import { COMMON_WGSL } from './common.wgsl';
+import { HALF_FLOAT_WGSL } from './halfFloat.wgsl';
 import {
   RASTER_ALPHA_THRESHOLD,
   RASTER_EXTENT_SIGMAS,
@@ -20,7 +24,32 @@ import {
   RASTER_TILE_SIZE,
 } from '../rasterizerConstants';
 
-export const PROJECT_GAUSSIANS_WGSL = /* wgsl */ `
+/** How the kernel reads parameter k of the row at `base` (an index in values, not bytes). */
+const GAUSSIAN_READERS = {
+  float32: /* wgsl */ `
+@group(0) @binding(1) var<storage, read> gaussians: array<f32>;
+
+fn param(base: u32, k: u32) -> f32 {
+  return gaussians[base + k];
+}
+`,
+  float16: /* wgsl */ `
+${HALF_FLOAT_WGSL}
+@group(0) @binding(1) var<storage, read> gaussians: array<u32>;
+
+fn param(base: u32, k: u32) -> f32 {
+  let i = base + k;
+  return halfBitsToF32((gaussians[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu);
+}
+`,
+} as const;
+
+/** The projection kernel for Gaussians stored as f32 values or as fp16 bits. */
+export function projectGaussiansWgsl(input: keyof typeof GAUSSIAN_READERS): string {
+  return PROJECT_GAUSSIANS_BODY.replace('/*GAUSSIAN_READER*/', () => GAUSSIAN_READERS[input]);
+}
+
+const PROJECT_GAUSSIANS_BODY = /* wgsl */ `
 ${COMMON_WGSL}
 
 const FLOATS_PER_GAUSSIAN: u32 = ${RASTER_FLOATS_PER_GAUSSIAN}u;
@@ -44,16 +73,12 @@ struct ViewParams {
 }
 
 @group(0) @binding(0) var<uniform> view: ViewParams;
-@group(0) @binding(1) var<storage, read> gaussians: array<f32>;
+/*GAUSSIAN_READER*/
 @group(0) @binding(2) var<storage, read_write> projMeanConic: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> projConicOpacityDepth: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> projColor: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> projTileRect: array<vec2u>;
 @group(0) @binding(6) var<storage, read_write> visibleFlags: array<u32>;
-
-fn param(base: u32, k: u32) -> f32 {
-  return gaussians[base + k];
-}
 
 // Rotation matrix of a wxyz quaternion (normalised here, as gsplat does), as columns.
 fn quatToRotation(q: vec4f) -> mat3x3f {
@@ -88,11 +113,11 @@ fn shColor(base: u32, dir: vec3f) -> vec3f {
   let pSH4 = 0.5462742152960395 * fS1;
   var rgb: vec3f;
   for (var c = 0u; c < 3u; c++) {
-    let s = base + SH_OFFSET + c;
-    var result = 0.2820947917738781 * gaussians[s];
-    result += 0.48860251190292 * (-y * gaussians[s + 3u] + z * gaussians[s + 6u] - x * gaussians[s + 9u]);
-    result += pSH4 * gaussians[s + 12u] + pSH5 * gaussians[s + 15u] + pSH6 * gaussians[s + 18u] +
-              pSH7 * gaussians[s + 21u] + pSH8 * gaussians[s + 24u];
+    let s = SH_OFFSET + c;
+    var result = 0.2820947917738781 * param(base, s);
+    result += 0.48860251190292 * (-y * param(base, s + 3u) + z * param(base, s + 6u) - x * param(base, s + 9u));
+    result += pSH4 * param(base, s + 12u) + pSH5 * param(base, s + 15u) + pSH6 * param(base, s + 18u) +
+              pSH7 * param(base, s + 21u) + pSH8 * param(base, s + 24u);
     rgb[c] = max(result + SH_COLOR_OFFSET, 0.0);
   }
   return rgb;

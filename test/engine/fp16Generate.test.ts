@@ -1,0 +1,147 @@
+/**
+ * fp16 graphs end to end, the test model's four graphs built as fp16 on the CPU execution provider.
+ * The rasterizer returns fp16 renders for the fp16 VAE encoder (rounded on the GPU): that must give
+ * exactly the scene of the earlier path, where it returned f32 renders and the host rounded them.
+ * With the recon decoder's optional fp16 Gaussians (reconGaussiansType), the rasterizer reads the
+ * fp16 bits as they are: that must give exactly the scene of widening them on the host first.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModelGraphs, GRAPH_NETWORKS, type GraphNetwork } from '../../src/engine/model/buildGraphs';
+import { resolveModelFiles } from '../../src/engine/model/modelFiles';
+import { readReconDecoderConfig } from '../../src/engine/models/reconDecoder';
+import { readWanTransformerConfig } from '../../src/engine/models/wanTransformerConfig';
+import { readWanVaeConfig } from '../../src/engine/models/wanVaeEncoder';
+import type { GraphFloatType } from '../../src/engine/networkPlacement';
+import { NetworkSlots } from '../../src/engine/networkSlots';
+import { createOnnxNetworks } from '../../src/engine/onnxNetworks';
+import { float32Data, widenToFloat32 } from '../../src/engine/pipeline/floatData';
+import { generate, type GenerationResult } from '../../src/engine/pipeline/generate';
+import { prepareImagePrompt } from '../../src/engine/pipeline/imagePrep';
+import type { FlashWorldNetworks, SplatRenderer } from '../../src/engine/pipeline/networks';
+import { SeededNoise } from '../../src/engine/pipeline/noise';
+import { tokenizeTextPrompt } from '../../src/engine/pipeline/textPrompt';
+import { rasterizerSplatRenderer } from '../../src/engine/splatRenderer';
+import { loadTokenizerFromFolder } from '../../src/engine/tokenizer';
+import { openTorchCheckpoint } from '../../src/engine/weights/torchCheckpoint';
+import { validateGenerationRequest } from '../../src/shared/request/generationRequest';
+import { fixturesDir } from '../helpers/fixtures';
+
+const FP16 = Object.fromEntries(GRAPH_NETWORKS.map((n) => [n, 'float16'])) as Record<GraphNetwork, GraphFloatType>;
+
+const request = validateGenerationRequest({
+  text_prompt: 'a stone bridge',
+  image_prompt: join(fixturesDir, 'images', 'case0.png'),
+  cameras: [0, -0.3, -0.6].map((z) => ({ quaternion: [1, 0, 0, 0], position: [0.1 * z, 0.05 * z, z], fx: 48, fy: 48, cx: 48, cy: 32 })),
+  resolution: [4, 64, 96],
+});
+
+/** What each render call received and asked for. */
+type RenderCall = { gaussians: string; renders: string };
+function watched(renderer: SplatRenderer, calls: RenderCall[]): SplatRenderer {
+  return {
+    renderViews: (gaussians, cameras, width, height, dtype) => {
+      calls.push({ gaussians: gaussians.dtype, renders: dtype });
+      return renderer.renderViews(gaussians, cameras, width, height, dtype);
+    },
+  };
+}
+
+describe('generate with fp16 graphs', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'fw-fp16-'));
+  const files = resolveModelFiles('test');
+  const slots: NetworkSlots[] = [];
+  /** the graphs the runtime builds for fp16 (f32 Gaussians) and with fp16 Gaussians */
+  let f32Gaussians: FlashWorldNetworks;
+  let f16Gaussians: FlashWorldNetworks;
+
+  beforeAll(async () => {
+    const { graphs, floatTypes } = await buildModelGraphs({ model: files, cacheDir, floatTypes: FP16 });
+    expect(floatTypes).toEqual(FP16);
+    const halfOut = (await buildModelGraphs({ model: files, cacheDir, floatTypes: FP16, reconGaussiansType: 'float16' })).graphs['recon decoder'];
+    const vaeConfig = readWanVaeConfig(files.vaeDir);
+    const ckpt = openTorchCheckpoint(files.checkpointPath);
+    try {
+      const transformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), ckpt.source('transformer.'));
+      const reconWeights = ckpt.source('recon_decoder.');
+      const reconConfig = readReconDecoderConfig(vaeConfig, reconWeights);
+      reconWeights.close();
+      expect(halfOut).not.toBe(graphs['recon decoder']);
+      const networksOn = (g: Record<GraphNetwork, string>) => {
+        const s = new NetworkSlots({ graphs: g, provider: 'cpu', deviceId: 0, memoryMode: 'gpu' });
+        slots.push(s);
+        return createOnnxNetworks({ slots: s, memoryMode: 'gpu', deviceId: 0, floatTypes: FP16, vaeConfig, transformerConfig, reconConfig });
+      };
+      f32Gaussians = networksOn(graphs);
+      f16Gaussians = networksOn({ ...graphs, 'recon decoder': halfOut });
+    } finally {
+      ckpt.close();
+    }
+  }, 300_000);
+  afterAll(async () => {
+    for (const s of slots) await s.releaseAll();
+  });
+
+  async function run(nets: FlashWorldNetworks, calls: RenderCall[]): Promise<GenerationResult> {
+    const prepared = prepareImagePrompt(request.imagePrompt as string, request.cameras, request.width, request.height);
+    const tokens = tokenizeTextPrompt(loadTokenizerFromFolder(files.tokenizerDir), request.textPrompt);
+    const inputs = {
+      cameras: prepared.cameras,
+      image: prepared.image,
+      tokens: { inputIds: BigInt64Array.from(Array.from(tokens.inputIds, BigInt)), attentionMask: BigInt64Array.from(Array.from(tokens.attentionMask, BigInt)) },
+    };
+    return generate(request, inputs, nets, watched(rasterizerSplatRenderer(), calls), { noise: new SeededNoise(7) });
+  }
+
+  const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const differing = (a: Float32Array, b: Float32Array) => {
+    expect(a.length).toBe(b.length);
+    const x = bitsOf(a), y = bitsOf(b);
+    return x.reduce((n, v, i) => n + (v === y[i] ? 0 : 1), 0);
+  };
+  const plausible = (r: GenerationResult) => {
+    expect(r.gaussians).toBeInstanceOf(Float32Array);
+    expect(r.count).toBe(4 * 2 * 32 * 48);
+    expect(r.gaussians.every(Number.isFinite)).toBe(true);
+    expect(new Set(r.gaussians.subarray(0, 38 * 64)).size).toBeGreaterThan(38 * 16);
+  };
+
+  it('renders fp16 for the fp16 VAE encoder and gives bit for bit the scene of rounding f32 renders on the host', async () => {
+    const gpuRounded: RenderCall[] = [];
+    const hostRounded: RenderCall[] = [];
+    const a = await run(f32Gaussians, gpuRounded);
+    // the earlier path: renders asked for as f32, rounded to fp16 on the host by the encoder
+    const b = await run({ ...f32Gaussians, rendersFloatType: 'float32' }, hostRounded);
+    expect(gpuRounded).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float16' }));
+    expect(hostRounded).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float32' }));
+    plausible(a);
+    expect(differing(a.gaussians, b.gaussians)).toBe(0);
+  }, 300_000);
+
+  it('with fp16 Gaussians, rasterizes the fp16 bits and gives bit for bit the scene of widening them on the host', async () => {
+    const asIs: RenderCall[] = [];
+    const widened: RenderCall[] = [];
+    const a = await run(f16Gaussians, asIs);
+    // the earlier path: the decoder's fp16 output widened on the host, f32 renders rounded on the host
+    const b = await run(
+      {
+        ...f16Gaussians,
+        rendersFloatType: 'float32',
+        reconDecode: async (...args) => float32Data(widenToFloat32(await f16Gaussians.reconDecode(...args))),
+      },
+      widened,
+    );
+    expect(asIs).toEqual(Array(3).fill({ gaussians: 'float16', renders: 'float16' }));
+    expect(widened).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float32' }));
+    plausible(a);
+    expect(differing(a.gaussians, b.gaussians)).toBe(0);
+    // fp16 Gaussians are a precision trade, not an identity: say how far they move the scene
+    const reference = (await run(f32Gaussians, [])).gaussians;
+    let worst = 0;
+    for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(a.gaussians[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
+    console.log(`fp16 Gaussians vs f32 Gaussians (test model, 4 steps): worst relative difference ${worst.toExponential(2)}; ${differing(a.gaussians, reference)} of ${reference.length} values differ`);
+    expect(differing(a.gaussians, reference)).toBeGreaterThan(0);
+  }, 300_000);
+});
