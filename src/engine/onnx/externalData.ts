@@ -16,6 +16,11 @@ export const EXTERNAL_ALIGNMENT = 4096;
  */
 export const EXTERNAL_LARGE_THRESHOLD = 1024 * 1024;
 export const EXTERNAL_LARGE_ALIGNMENT = 64 * 1024;
+/**
+ * The most one write() is asked to move: Node refuses a single write of 2 GiB or more
+ * (ERR_OUT_OF_RANGE), and the fp32 UMT5-XXL embedding alone is 4.2 GB.
+ */
+export const MAX_WRITE_BYTES = 1 << 30;
 
 export class ExternalDataWriter {
   readonly filePath: string;
@@ -24,7 +29,11 @@ export class ExternalDataWriter {
   private fd: number | null;
   private position = 0;
 
-  constructor(filePath: string) {
+  /** `maxWriteBytes`: tests set it small to exercise the split writes without gigabytes. */
+  constructor(
+    filePath: string,
+    private readonly maxWriteBytes = MAX_WRITE_BYTES,
+  ) {
     this.filePath = filePath;
     this.location = path.basename(filePath);
     try {
@@ -60,14 +69,12 @@ export class ExternalDataWriter {
     let done = 0;
     try {
       while (done < bytes.length) {
-        done += fs.writeSync(this.fd as number, bytes, done, bytes.length - done, this.position + done);
+        done += fs.writeSync(this.fd as number, bytes, done, Math.min(bytes.length - done, this.maxWriteBytes), this.position + done);
       }
     } catch (cause) {
-      throw new StudioError(
-        'IO_FAILED',
-        `Writing weights to ${this.filePath} failed after ${this.position + done} bytes. Free disk space and try again.`,
-        { cause },
-      );
+      const code = (cause as NodeJS.ErrnoException)?.code;
+      const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full. Free disk space and try again.' : `${(cause as Error)?.message ?? cause}.`;
+      throw new StudioError('IO_FAILED', `Writing weights to ${this.filePath} failed after ${this.position + done} bytes: ${what}`, { cause });
     }
     this.position += bytes.length;
   }

@@ -178,4 +178,19 @@ describe('ExternalDataWriter', () => {
     w.close();
     expect(big.offset).toBe(65536);
   });
+
+  it('writes a tensor bigger than one write may move in pieces (Node refuses 2 GiB writes; the fp32 UMT5 embedding is 4.2 GB)', () => {
+    const file = join(tempDir(), 'w.onnx.data');
+    const w = new ExternalDataWriter(file, 1000);
+    const big = Uint8Array.from({ length: 70_001 }, (_, i) => (i * 7) % 251);
+    const at = w.append(big);
+    w.close();
+    expect(at).toEqual({ offset: 0, length: 70_001 });
+    expect(Buffer.compare(readFileSync(file), Buffer.from(big))).toBe(0);
+  });
+
+  it('names the real cause when a write fails, and blames the disk only when it is full', () => {
+    const w = new ExternalDataWriter('/dev/full');
+    expect(() => w.append(new Uint8Array(10))).toThrow(/failed after 0 bytes: the disk is full/);
+  });
 });
