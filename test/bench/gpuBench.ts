@@ -8,7 +8,7 @@
  *       [--provider cuda] [--device 0] [--modes gpu,unload-text-encoder,text-encoder-cpu,low-vram]
  *       [--runs 3] [--resolution 24x480x704] [--frames-per-call N] [--upstream upstream_timing.json]
  *       [--numerics DIR] [--profile DIR] [--no-warmup] [--out results.json]
- *   npm run bench:gpu -- --model DIR --cache DIR --build-only [--for-mode MODE]   (graphs only)
+ *   npm run bench:gpu -- --model DIR --cache DIR --build-only [--for-mode MODE] [--networks 'text encoder,VAE encoder']
  *
  * On the GPU machine it runs as one esbuild bundle with the ORT CUDA bundle's Node
  * (tools/reference/gpu_bench.sh). Without a GPU it runs on the CPU EP at small sizes, which is
@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { MEMORY_MODES, isMemoryMode, type MemoryMode } from '../../src/shared/engine/memoryModes';
 import { validateGenerationRequest, withResolution } from '../../src/shared/request/generationRequest';
-import { buildModelGraphs, type GraphNetwork } from '../../src/engine/model/buildGraphs';
+import { buildModelGraphs, buildSomeGraphs, GRAPH_NETWORKS, type GraphNetwork } from '../../src/engine/model/buildGraphs';
 import { resolveModelFiles } from '../../src/engine/model/modelFiles';
 import { graphWeightBytes } from '../../src/engine/memory/memoryEstimate';
 import { createFlashWorldRuntime } from '../../src/engine/runtime';
@@ -200,8 +200,11 @@ async function main(argv: string[]) {
     const forMode = arg(argv, 'for-mode');
     if (forMode && !isMemoryMode(forMode)) throw new Error(`unknown memory mode "${forMode}"`);
     const floatTypes = graphFloatTypes({ provider, memoryMode: (forMode ?? 'gpu') as MemoryMode, gpuFloatType: provider === 'cuda' ? 'float16' : 'float32' });
+    // --networks a,b: only those graphs (a second process can build others at the same time)
+    const only = arg(argv, 'networks')?.split(',').map((n) => n.trim()) ?? [...GRAPH_NETWORKS];
+    for (const n of only) if (!(GRAPH_NETWORKS as readonly string[]).includes(n)) throw new Error(`unknown network "${n}" (one of ${GRAPH_NETWORKS.join(', ')})`);
     const t0 = performance.now();
-    const r = await buildModelGraphs({ model, cacheDir, floatTypes, onProgress: (e) => console.log(JSON.stringify(e)) });
+    const r = await buildSomeGraphs({ model, cacheDir, floatTypes, onProgress: (e) => console.log(JSON.stringify(e)) }, only as GraphNetwork[]);
     console.log(`graphs ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.built} built, ${r.cached} cached`);
     return;
   }

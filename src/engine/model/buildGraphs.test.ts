@@ -6,7 +6,7 @@ import { StudioError } from '../../shared/errors';
 import { FakeHub, testModelRepos } from '../../../test/helpers/fakeHub';
 import { testModelDir } from '../../../test/helpers/fixtures';
 import { createFlashWorldRuntime } from '../runtime';
-import { buildModelGraphs, GRAPH_NETWORKS, type GraphBuildEvent } from './buildGraphs';
+import { buildModelGraphs, buildSomeGraphs, GRAPH_NETWORKS, type GraphBuildEvent } from './buildGraphs';
 import { downloadModel } from './downloadModel';
 import { FLASHWORLD_REVISION, WAN_REVISION } from './modelFiles';
 
@@ -58,6 +58,15 @@ describe('buildModelGraphs', () => {
     const gpu = await buildModelGraphs({ model: 'test', cacheDir, provider: 'cuda' });
     expect(gpu).toMatchObject({ built: 3, cached: 1 });
     expect(Object.values(gpu.floatTypes)).toEqual(['float16', 'float16', 'float16', 'float16']);
+  }, 120_000);
+
+  it('builds only the networks asked for (the GPU bench builds fp32 CPU graphs beside the fp16 ones)', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'fw-graphs-'));
+    const some = await buildSomeGraphs({ model: 'test', cacheDir, floatType: 'float32' }, ['VAE encoder', 'recon decoder']);
+    expect(some).toMatchObject({ built: 2, cached: 0 });
+    expect(Object.keys(some.graphs).sort()).toEqual(['VAE encoder', 'recon decoder']);
+    const all = await buildModelGraphs({ model: 'test', cacheDir, floatType: 'float32' });
+    expect(all).toMatchObject({ built: 2, cached: 2, graphs: some.graphs });
   }, 120_000);
 
   it('stops between graphs when cancelled', async () => {

@@ -23,7 +23,7 @@ export type GraphNetwork = (typeof GRAPH_NETWORKS)[number];
 export type GraphBuildEvent =
   | { type: 'graph'; network: GraphNetwork; index: number; of: number; state: 'cached' | 'building' | 'rebuilding'; reason?: string }
   | { type: 'graph-built'; network: GraphNetwork; index: number; of: number; bytes: number; ms: number }
-  | { type: 'done'; built: number; cached: number; seconds: number; graphs: Record<GraphNetwork, string> };
+  | { type: 'done'; built: number; cached: number; seconds: number; graphs: Partial<Record<GraphNetwork, string>> };
 
 export interface GraphBuildOptions {
   /** 'test', 'hub' or a model folder (as the runtime takes it), or already resolved files. */
@@ -65,17 +65,36 @@ function vaeFingerprint(vaeDir: string): string {
 }
 
 export async function buildModelGraphs(opts: GraphBuildOptions): Promise<GraphBuildResult> {
+  return (await buildGraphsOf(opts, GRAPH_NETWORKS)) as GraphBuildResult;
+}
+
+/**
+ * Only some networks' graphs (benchmarks build the fp32 CPU graphs in a second process while the
+ * first builds the GPU ones): `graphs` holds just those.
+ */
+export async function buildSomeGraphs(
+  opts: GraphBuildOptions,
+  networks: readonly GraphNetwork[],
+): Promise<Omit<GraphBuildResult, 'graphs'> & { graphs: Partial<Record<GraphNetwork, string>> }> {
+  return buildGraphsOf(opts, networks);
+}
+
+async function buildGraphsOf(
+  opts: GraphBuildOptions,
+  networks: readonly GraphNetwork[],
+): Promise<Omit<GraphBuildResult, 'graphs'> & { graphs: Partial<Record<GraphNetwork, string>> }> {
   const started = Date.now();
   const files = typeof opts.model === 'string' ? resolveModelFiles(opts.model, opts.resourcesDir) : opts.model;
   const defaultType = opts.floatType ?? (opts.provider === 'cuda' ? 'float16' : 'float32');
   const floatTypes = Object.fromEntries(GRAPH_NETWORKS.map((n) => [n, opts.floatTypes?.[n] ?? defaultType])) as Record<GraphNetwork, 'float32' | 'float16'>;
   const { cacheDir } = opts;
   const of = GRAPH_NETWORKS.length;
-  const graphs = {} as Record<GraphNetwork, string>;
+  const graphs: Partial<Record<GraphNetwork, string>> = {};
   let built = 0;
   let cached = 0;
 
   const step = async (network: GraphNetwork, get: (onEvent: (e: GraphCacheEvent) => void) => Promise<string>) => {
+    if (!networks.includes(network)) return;
     if (opts.signal?.aborted) throw cancelled();
     const index = GRAPH_NETWORKS.indexOf(network);
     let corrupt: string | undefined;
