@@ -101,31 +101,35 @@ export function createOnnxNetworks(opts: OnnxNetworksOptions): FlashWorldNetwork
         run: ([im, no], fed) => encodeWithVae('VAE encoder', floatDataOf(im), no, fed, height, width),
       }),
 
+    transformerFloatType: floatTypes.transformer,
     async transformer(hidden, frames, h, w, timestep, textEmbeds) {
+      const io = floatTypes.transformer;
       const feeds = wanTransformerFeeds({
         config: transformerConfig,
         grid: { frames, height: h, width: w },
-        hiddenStates: hidden,
+        hiddenStates: asFloatType(hidden, io).data,
         timestep: Float32Array.of(timestep),
-        encoderHiddenStates: textEmbeds,
+        encoderHiddenStates: asFloatType(textEmbeds, io).data,
+        ioType: io,
       });
-      const out = await run('transformer', feeds);
-      return toFloat32(out[WAN_TRANSFORMER_IO.output]);
+      const out = (await run('transformer', feeds))[WAN_TRANSFORMER_IO.output];
+      return out.dtype === 'float16' ? float16Data(out.data as Uint16Array) : float32Data(toFloat32(out));
     },
 
     async reconDecode(feats, latents, cameras, frames, h, w) {
       const type = floatTypes['recon decoder'];
-      const gaussians = await runInFrameChunks<[Float32Array, Float32Array, Float32Array], FrameArray>({
+      const gaussians = await runInFrameChunks<[FrameArray, Float32Array, Float32Array], FrameArray>({
         frames,
         maxFramesPerCall,
         inputs: [
-          { data: feats, frameSize: reconConfig.featChannels * h * w },
+          // features straight from the transformer: fp16 bits go in as they are
+          { data: asFloatType(feats, type).data, frameSize: reconConfig.featChannels * h * w },
           { data: latents, frameSize: reconConfig.latentChannels * h * w },
           { data: cameras, frameSize: CAMERA_STRIDE },
         ],
         run: async ([fe, la, ca], fed) => {
           const out = await run('recon decoder', {
-            [RECON_DECODER_IO.feats]: floatTensor(type, [fed, reconConfig.featChannels, h, w], fe),
+            [RECON_DECODER_IO.feats]: hostTensor(type, [fed, reconConfig.featChannels, h, w], fe),
             [RECON_DECODER_IO.z]: floatTensor(type, [fed, reconConfig.latentChannels, h, w], la),
             [RECON_DECODER_IO.cameras]: floatTensor('float32', [1, fed, CAMERA_STRIDE], ca),
           });

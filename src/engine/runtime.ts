@@ -54,8 +54,8 @@ export interface RuntimeOptions {
    */
   maxFramesPerCall?: number;
   /**
-   * The recon decoder's Gaussians as fp16 where its graph is float16 (model/buildGraphs.ts says
-   * what that costs in precision); default float32, exact.
+   * The recon decoder's Gaussians where its graph is float16: fp16 by default (half the bytes;
+   * model/buildGraphs.ts says what that costs in precision), or float32, exact.
    */
   reconGaussiansType?: GraphFloatType;
   /** UMT5 on the GPU in float32 instead of `floatType` (exact; 22.7 GB of weights at full size). No effect where it runs on the CPU (always float32). */

@@ -161,6 +161,7 @@ export async function networkNumerics(opts: {
       hiddenStates: fx.hidden_states.data as Float32Array,
       timestep: fx.timestep.data as Float32Array,
       encoderHiddenStates: fx.encoder_hidden_states.data as Float32Array,
+      ioType: opts.floatType,
     });
     const r = await withSession(graphs.transformer, provider, deviceId, (run) => run(feeds, WAN_TRANSFORMER_IO.output));
     out.push(row('transformer', 'velocity + features', r.values, fx.out_fp32.data as Float32Array, fx.out_bf16.data as Float32Array, r.ms));

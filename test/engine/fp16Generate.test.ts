@@ -2,7 +2,7 @@
  * fp16 graphs end to end, the test model's four graphs built as fp16 on the CPU execution provider.
  * The rasterizer returns fp16 renders for the fp16 VAE encoder (rounded on the GPU): that must give
  * exactly the scene of the earlier path, where it returned f32 renders and the host rounded them.
- * With the recon decoder's optional fp16 Gaussians (reconGaussiansType), the rasterizer reads the
+ * With the recon decoder's fp16 Gaussians (the default of fp16 graphs), the rasterizer reads the
  * fp16 bits as they are: that must give exactly the scene of widening them on the host first.
  */
 import { mkdtempSync } from 'node:fs';
@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModelGraphs, GRAPH_NETWORKS, type GraphNetwork } from '../../src/engine/model/buildGraphs';
 import { resolveModelFiles } from '../../src/engine/model/modelFiles';
 import { readReconDecoderConfig } from '../../src/engine/models/reconDecoder';
-import { readWanTransformerConfig } from '../../src/engine/models/wanTransformerConfig';
+import { getWanTransformerGraph, WAN_TRANSFORMER_IO, wanTransformerFeeds } from '../../src/engine/models/wanTransformer';
+import { readWanTransformerConfig, type WanTransformerConfig } from '../../src/engine/models/wanTransformerConfig';
+import { fileFingerprint } from '../../src/engine/onnx/cache';
+import { createSession, type GraphSession } from '../../src/engine/onnx/session';
 import { readWanVaeConfig } from '../../src/engine/models/wanVaeEncoder';
 import type { GraphFloatType } from '../../src/engine/networkPlacement';
 import { NetworkSlots } from '../../src/engine/networkSlots';
@@ -53,18 +56,27 @@ describe('generate with fp16 graphs', () => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'fw-fp16-'));
   const files = resolveModelFiles('test');
   const slots: NetworkSlots[] = [];
-  /** the graphs the runtime builds for fp16 (f32 Gaussians) and with fp16 Gaussians */
+  /** fp16 graphs with f32 Gaussians (reconGaussiansType 'float32') and as the runtime builds them by default (fp16 Gaussians) */
   let f32Gaussians: FlashWorldNetworks;
   let f16Gaussians: FlashWorldNetworks;
+  /** the fp16 transformer graph with fp32 inputs and output (casts inside), as built before fp16 I/O */
+  let f32IoTransformer: GraphSession;
+  let transformerConfig: WanTransformerConfig;
 
   beforeAll(async () => {
-    const { graphs, floatTypes } = await buildModelGraphs({ model: files, cacheDir, floatTypes: FP16 });
+    const { graphs, floatTypes } = await buildModelGraphs({ model: files, cacheDir, floatTypes: FP16, reconGaussiansType: 'float32' });
     expect(floatTypes).toEqual(FP16);
-    const halfOut = (await buildModelGraphs({ model: files, cacheDir, floatTypes: FP16, reconGaussiansType: 'float16' })).graphs['recon decoder'];
+    const halfOut = (await buildModelGraphs({ model: files, cacheDir, floatTypes: FP16 })).graphs['recon decoder'];
     const vaeConfig = readWanVaeConfig(files.vaeDir);
     const ckpt = openTorchCheckpoint(files.checkpointPath);
     try {
-      const transformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), ckpt.source('transformer.'));
+      const transformerWeights = ckpt.source('transformer.');
+      transformerConfig = readWanTransformerConfig(dirname(files.transformerConfigPath), transformerWeights);
+      const f32Io = await getWanTransformerGraph({
+        cacheDir, weights: transformerWeights, weightsId: fileFingerprint(files.checkpointPath), config: transformerConfig, floatType: 'float16', ioType: 'float32',
+      });
+      expect(f32Io).not.toBe(graphs.transformer);
+      f32IoTransformer = await createSession(f32Io, { provider: 'cpu' });
       const reconWeights = ckpt.source('recon_decoder.');
       const reconConfig = readReconDecoderConfig(vaeConfig, reconWeights);
       reconWeights.close();
@@ -82,6 +94,7 @@ describe('generate with fp16 graphs', () => {
   }, 300_000);
   afterAll(async () => {
     for (const s of slots) await s.releaseAll();
+    await f32IoTransformer?.release();
   });
 
   async function run(nets: FlashWorldNetworks, calls: RenderCall[]): Promise<GenerationResult> {
@@ -116,6 +129,35 @@ describe('generate with fp16 graphs', () => {
     const b = await run({ ...f32Gaussians, rendersFloatType: 'float32' }, hostRounded);
     expect(gpuRounded).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float16' }));
     expect(hostRounded).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float32' }));
+    plausible(a);
+    expect(differing(a.gaussians, b.gaussians)).toBe(0);
+  }, 300_000);
+
+  it('feeds the fp16 transformer fp16 bits (features passed back as they came out) and gives bit for bit the scene of f32 I/O cast in the graph', async () => {
+    const a = await run(f32Gaussians, []);
+    // the earlier path: the whole input assembled in f32 every step and rounded by the graph's Cast,
+    // the output widened to f32 by the graph
+    let calls = 0;
+    const b = await run(
+      {
+        ...f32Gaussians,
+        transformerFloatType: 'float32',
+        transformer: async (hidden, frames, h, w, timestep, text) => {
+          calls++;
+          expect(hidden.dtype).toBe('float32');
+          const feeds = wanTransformerFeeds({
+            config: transformerConfig, grid: { frames, height: h, width: w }, hiddenStates: widenToFloat32(hidden),
+            timestep: Float32Array.of(timestep), encoderHiddenStates: widenToFloat32(text), ioType: 'float32',
+          });
+          const out = (await f32IoTransformer.run(feeds))[WAN_TRANSFORMER_IO.output];
+          expect(out.dtype).toBe('float32');
+          return float32Data(out.data as Float32Array);
+        },
+      },
+      [],
+    );
+    expect(calls).toBe(4);
+    expect(f32Gaussians.transformerFloatType).toBe('float16');
     plausible(a);
     expect(differing(a.gaussians, b.gaussians)).toBe(0);
   }, 300_000);

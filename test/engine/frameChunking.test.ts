@@ -78,11 +78,11 @@ describe('frame chunking (maxFramesPerCall)', () => {
     const feats = seeded(FRAMES * featDim * h * w, 3);
     const latents = seeded(FRAMES * latentDim * h * w, 4);
     const cams = cameras(FRAMES);
-    const reference = widenToFloat32(await whole.networks.reconDecode(feats, latents, cams, FRAMES, h, w));
+    const reference = widenToFloat32(await whole.networks.reconDecode(float32Data(feats), latents, cams, FRAMES, h, w));
     expect(reference.length).toBe(FRAMES * 2 * 8 * h * 8 * w * 38);
     expect(reference.every(Number.isFinite)).toBe(true);
     for (const k of [2, 3]) {
-      const out = widenToFloat32(await chunked[k].networks.reconDecode(feats, latents, cams, FRAMES, h, w));
+      const out = widenToFloat32(await chunked[k].networks.reconDecode(float32Data(feats), latents, cams, FRAMES, h, w));
       const worst = worstDifference(out, reference);
       console.log(`recon decoder, ${FRAMES} frames in chunks of ${k}: worst relative difference ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-6);

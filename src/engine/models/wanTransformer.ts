@@ -12,7 +12,7 @@ import { StudioError } from '../../shared/errors';
 import { cacheKey, type GraphCacheEvent } from '../onnx/cache';
 import { getCachedGraph } from '../onnx/cachedGraph';
 import { GraphBuilder, type Value } from '../onnx/graph';
-import { floatTensor, type HostTensor } from '../onnx/session';
+import { floatTensor, hostTensor, type HostTensor } from '../onnx/session';
 import { add, cast, castIfNeeded, concat, gather, reshape, silu, split, transpose, unsqueeze } from '../onnx/ops';
 import type { FloatTensor, WeightSource } from '../weights/types';
 import { patchGrid, prepareRotaryTables, wanRopeTables, type LatentGrid, type WanRopeTables } from './wanRotary';
@@ -215,12 +215,12 @@ export interface WanTransformerFeedsInput {
   config: WanTransformerConfig;
   /** hidden_states' (T, H, W); B comes from timestep.length. */
   grid: LatentGrid;
-  /** (B, C_in, T, H, W) fp32 values. */
-  hiddenStates: Float32Array;
+  /** (B, C_in, T, H, W) fp32 values, or fp16 bits already in an fp16 graph's input type. */
+  hiddenStates: Float32Array | Uint16Array;
   /** (B,) scheduler timesteps. */
   timestep: Float32Array;
-  /** (B, L, text_dim) fp32 values (upstream encode_text output, L = 512). */
-  encoderHiddenStates: Float32Array;
+  /** (B, L, text_dim) fp32 values (upstream encode_text output, L = 512), or fp16 bits likewise. */
+  encoderHiddenStates: Float32Array | Uint16Array;
   ioType?: 'float32' | 'float16';
   /** Tables from an earlier call for the same grid (they depend on nothing else). */
   rope?: WanRopeTables;
@@ -245,10 +245,15 @@ export function wanTransformerFeeds(input: WanTransformerFeedsInput): Record<str
     throw new StudioError('INTERNAL', `The rotary tables are for ${rope.tokens} tokens × ${rope.headDim}, but the grid has ${tokens} tokens × ${config.headDim}.`);
   }
   const n = WAN_TRANSFORMER_IO;
+  const ioTensor = (shape: number[], x: Float32Array | Uint16Array): HostTensor => {
+    if (!(x instanceof Uint16Array)) return floatTensor(io, shape, x);
+    if (io !== 'float16') throw new StudioError('INTERNAL', 'fp16 transformer inputs were given to a graph whose inputs are float32.');
+    return hostTensor('float16', shape, x);
+  };
   return {
-    [n.hiddenStates]: floatTensor(io, [batch, config.inChannels, grid.frames, grid.height, grid.width], input.hiddenStates),
+    [n.hiddenStates]: ioTensor([batch, config.inChannels, grid.frames, grid.height, grid.width], input.hiddenStates),
     [n.timestep]: floatTensor('float32', [batch], input.timestep),
-    [n.encoderHiddenStates]: floatTensor(io, [batch, textRows, config.textDim], input.encoderHiddenStates),
+    [n.encoderHiddenStates]: ioTensor([batch, textRows, config.textDim], input.encoderHiddenStates),
     [n.ropeCos]: floatTensor('float32', [rope.tokens, rope.headDim], rope.cos),
     [n.ropeSin]: floatTensor('float32', [rope.tokens, rope.headDim], rope.sin),
   };

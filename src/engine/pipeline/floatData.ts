@@ -24,3 +24,22 @@ export function asFloatType(x: FloatData, dtype: FloatType): FloatData {
   if (x.dtype === dtype) return x;
   return x.dtype === 'float32' ? float16Data(float32ArrayToHalf(x.data)) : float32Data(halfArrayToFloat32(x.data));
 }
+
+/** Elements [start, end) of `x` as a view (no copy), in its own type. */
+export function floatDataView(x: FloatData, start: number, end?: number): FloatData {
+  return x.dtype === 'float32' ? float32Data(x.data.subarray(start, end)) : float16Data(x.data.subarray(start, end));
+}
+
+/**
+ * Writes `src` into `dest` (f32 values or fp16 bits) at `offset`, converting only when the types
+ * differ: fp16 bits into an fp16 buffer are copied as they are.
+ */
+export function copyFloatData(dest: Float32Array | Uint16Array, offset: number, src: FloatData): void {
+  if (dest instanceof Uint16Array) dest.set(src.dtype === 'float16' ? src.data : float32ArrayToHalf(src.data), offset);
+  else dest.set(widenToFloat32(src), offset);
+}
+
+/** A zero-filled array of `dtype` (zero has the same bits in both). */
+export function zeroFloatData(dtype: FloatType, length: number): FloatData {
+  return dtype === 'float16' ? float16Data(new Uint16Array(length)) : float32Data(new Float32Array(length));
+}

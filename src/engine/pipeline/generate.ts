@@ -17,7 +17,7 @@ import {
 import { StudioError } from '../../shared/errors';
 import type { GenerationRequest } from '../../shared/request/generationRequest';
 import { SPATIAL_DOWNSAMPLE_FACTOR } from './constants';
-import { float32Data, widenToFloat32, type FloatData } from './floatData';
+import { asFloatType, copyFloatData, float16Data, float32Data, floatDataView, widenToFloat32, zeroFloatData, type FloatData } from './floatData';
 import type { FlashWorldNetworks, SplatRenderer, ViewCamera } from './networks';
 import type { NoiseSource } from './noise';
 import { denoisingSteps, predictX0, scaleNoise } from './scheduler';
@@ -71,9 +71,9 @@ export function viewCameras(cameras: PackedCameras, width: number, height: numbe
   });
 }
 
-/** (C, T, h, w) → (T, C, h, w): upstream's 'B C T H W -> (B T) C H W'. */
-export function framesFirst(x: Float32Array, channels: number, frames: number, plane: number): Float32Array {
-  const out = new Float32Array(x.length);
+/** (C, T, h, w) → (T, C, h, w): upstream's 'B C T H W -> (B T) C H W' (f32 values or fp16 bits alike). */
+export function framesFirst<A extends Float32Array | Uint16Array>(x: A, channels: number, frames: number, plane: number): A {
+  const out = (x instanceof Uint16Array ? new Uint16Array(x.length) : new Float32Array(x.length)) as A;
   for (let c = 0; c < channels; c++) {
     for (let t = 0; t < frames; t++) out.set(x.subarray((c * frames + t) * plane, (c * frames + t + 1) * plane), (t * channels + c) * plane);
   }
@@ -128,29 +128,41 @@ export async function generate(
   const initial = options.noise.draw({ kind: 'initial' }, latentSize);
   let noisy: Float32Array = initial;
   let prevLatents: Float32Array = new Float32Array(latentSize);
-  let prevFeats: Float32Array = new Float32Array(featDim * frames * plane);
   const steps = denoisingSteps();
   const views = viewCameras(cameras, width, height);
-  const hidden = new Float32Array(latentSize * 3 + raymaps.length + prevFeats.length);
   let gaussians: FloatData = float32Data(new Float32Array(0));
+
+  // The transformer's input is assembled in its graph's type: with an fp16 graph the features it
+  // gave last step go back in as the fp16 bits they came out as, and the parts that stay the
+  // same for all steps (raymaps, condition, text) are converted once — the same bits as converting
+  // everything every step, without touching 32 M features in JS.
+  const io = nets.transformerFloatType;
+  const featSize = featDim * frames * plane;
+  // channel concat: noisy, raymaps, condition, previous features, previous latents
+  const at = { noisy: 0, raymaps: latentSize, condition: latentSize + raymaps.length, feats: 2 * latentSize + raymaps.length };
+  const prevLatentsAt = at.feats + featSize;
+  const hiddenSize = prevLatentsAt + latentSize;
+  const hidden: FloatData = io === 'float16' ? float16Data(new Uint16Array(hiddenSize)) : float32Data(new Float32Array(hiddenSize));
+  copyFloatData(hidden.data, at.raymaps, float32Data(raymaps));
+  copyFloatData(hidden.data, at.condition, float32Data(condition));
+  let prevFeats: FloatData = zeroFloatData(io, featSize);
+  const text = asFloatType(float32Data(textEmbeds), io);
 
   for (let i = 0; i < steps.length; i++) {
     const { timestep, sigma } = steps[i];
     stage({ stage: 'step', step: i + 1, of: steps.length, part: 'transformer' });
-    // channel concat: noisy, raymaps, condition, previous features, previous latents
-    let o = 0;
-    for (const part of [noisy, raymaps, condition, prevFeats, prevLatents]) {
-      hidden.set(part, o);
-      o += part.length;
-    }
-    const out = await nets.transformer(hidden, frames, h, w, timestep, textEmbeds);
-    const velocity = out.subarray(0, latentSize);
-    const feats = out.slice(latentSize);
+    copyFloatData(hidden.data, at.noisy, float32Data(noisy));
+    copyFloatData(hidden.data, at.feats, prevFeats);
+    copyFloatData(hidden.data, prevLatentsAt, float32Data(prevLatents));
+    const out = await nets.transformer(hidden, frames, h, w, timestep, text);
+    const velocity = widenToFloat32(floatDataView(out, 0, latentSize));
+    const feats = floatDataView(out, latentSize);
     const x0 = predictX0(noisy, sigma, velocity);
 
     stage({ stage: 'step', step: i + 1, of: steps.length, part: 'decode' });
     const unscaled = unscaleLatents(x0, nets, frames, plane);
-    gaussians = await nets.reconDecode(framesFirst(feats, featDim, frames, plane), framesFirst(unscaled, z, frames, plane), cameras, frames, h, w);
+    const featsByFrame = feats.dtype === 'float16' ? float16Data(framesFirst(feats.data, featDim, frames, plane)) : float32Data(framesFirst(feats.data, featDim, frames, plane));
+    gaussians = await nets.reconDecode(featsByFrame, framesFirst(unscaled, z, frames, plane), cameras, frames, h, w);
     if (i === steps.length - 1) break;
 
     // 3D mode: what the Gaussians look like from every camera becomes the prediction and the feedback.

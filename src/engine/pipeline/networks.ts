@@ -39,16 +39,19 @@ export interface FlashWorldNetworks extends LatentSpec {
   readonly rendersFloatType: FloatType;
   /** the n renders (n, 3, H, W) in [-1, 1] + noise (n, z, H/16, W/16) → normalised latents (n, z, H/16, W/16) */
   encodeImages(images: FloatData, noise: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
+  /** the transformer graph's input and output type: the loop assembles its input in it */
+  readonly transformerFloatType: FloatType;
   /**
    * hidden (C, T, h, w) = [noisy z, raymaps 6, condition z, previous features, previous latents z],
-   * timestep, text (512, textDim) → (z + featDim, T, h, w): velocity then features
+   * timestep, text (512, textDim) → (z + featDim, T, h, w): velocity then features, in the graph's
+   * type as it comes out (the features go on to the recon decoder and the next step as they are)
    */
-  transformer(hidden: Float32Array, frames: number, h: number, w: number, timestep: number, text: Float32Array): Promise<Float32Array>;
+  transformer(hidden: FloatData, frames: number, h: number, w: number, timestep: number, text: FloatData): Promise<FloatData>;
   /**
    * feats (T, featDim, h, w), unscaled latents (T, z, h, w), cameras (T, 11) → Gaussians (T·2·8h·8w, 38),
    * as fp16 bits when the graph's output is fp16 (the rasterizer reads them as they are)
    */
-  reconDecode(feats: Float32Array, latents: Float32Array, cameras: Float32Array, frames: number, h: number, w: number): Promise<FloatData>;
+  reconDecode(feats: FloatData, latents: Float32Array, cameras: Float32Array, frames: number, h: number, w: number): Promise<FloatData>;
 }
 
 export interface SplatRenderer {
