@@ -25,6 +25,18 @@ describe('seeded noise', () => {
     expect(beyond2 / x.length).toBeCloseTo(0.0455, 2); // P(|z| > 2)
   });
 
+  it('draws exactly the values of the one-at-a-time generator, across odd counts that leave a spare', () => {
+    for (const seed of [0, 1, 42, 0xffffffff]) {
+      const fast = new SeededNoise(seed);
+      const slow = new SeededNoise(seed) as unknown as { normal(): number };
+      for (const count of [1, 2, 7, 1000, 0, 3, 100_001]) {
+        const got = fast.draw({ kind: 'initial' }, count);
+        const want = Float32Array.from({ length: count }, () => slow.normal());
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      }
+    }
+  });
+
   it('injected noise checks sizes', () => {
     const n = new InjectedNoise(() => new Float32Array(3));
     expect(n.draw({ kind: 'initial' }, 3)).toHaveLength(3);
