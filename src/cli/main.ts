@@ -22,8 +22,9 @@ import { isStudioError } from '../shared/errors';
 import { explainCudaFailure } from '../engine/gpu/cudaFailure';
 import { parseGenerationRequestText, withResolution, type GenerationRequest } from '../shared/request/generationRequest';
 import { createFlashWorldRuntime, type FlashWorldRuntime } from '../engine/runtime';
-import { prepareExport } from '../engine/splat/export';
-import { writePlyFile } from '../engine/splat/ply';
+import { planExport, prepareExport } from '../engine/splat/export';
+import { countKept } from '../engine/splat/exportWriter';
+import { writePlyFile, writePlyFileFromGaussians } from '../engine/splat/plyFile';
 import { writeSpzFile } from '../engine/splat/spz';
 import { findFfmpeg, writeTrajectoryVideo } from '../engine/splat/video';
 import { runDevicesCommand } from './devicesCommand';
@@ -104,18 +105,18 @@ async function runOne(file: string, runtime: FlashWorldRuntime, opts: Options): 
   const outDir = join(opts.out, name);
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
-  const set = prepareExport(scene.gaussians, {
-    tNorm: scene.tNorm,
-    opacityThreshold: opts.opacityThreshold,
-    frame: opts.frame,
-    refC2w: request.cameras[0],
-  });
+  const exportOptions = { tNorm: scene.tNorm, opacityThreshold: opts.opacityThreshold, frame: opts.frame, refC2w: request.cameras[0] };
+  // A PLY alone is written straight from the engine's buffer; SPZ packs from a SplatSet, which
+  // the PLY then shares.
+  const set = opts.spz ? prepareExport(scene.gaussians, exportOptions) : null;
   if (opts.ply) {
     bar.note('writing PLY');
-    await writePlyFile(join(outDir, 'gaussians.ply'), set, { layout: opts.plyLayout });
+    const path = join(outDir, 'gaussians.ply');
+    if (set) await writePlyFile(path, set, { layout: opts.plyLayout });
+    else await writePlyFileFromGaussians(path, scene.gaussians, exportOptions, { layout: opts.plyLayout });
     written.push('gaussians.ply');
   }
-  if (opts.spz) {
+  if (set) {
     bar.note('writing SPZ');
     await writeSpzFile(join(outDir, 'gaussians.spz'), set);
     written.push('gaussians.spz');
@@ -131,7 +132,8 @@ async function runOne(file: string, runtime: FlashWorldRuntime, opts: Options): 
   }
   bar.end();
   const seed = scene.seed === null ? '' : `, seed ${scene.seed}`;
-  return `${name}: ${set.count} splats (${scene.count} generated${seed}) in ${genSeconds.toFixed(1)} s → ${outDir}/{${written.join(',')}}`;
+  const kept = set ? set.count : countKept(scene.gaussians, planExport(scene.gaussians, exportOptions));
+  return `${name}: ${kept} splats (${scene.count} generated${seed}) in ${genSeconds.toFixed(1)} s → ${outDir}/{${written.join(',')}}`;
 }
 
 export async function main(argv: string[]): Promise<number> {

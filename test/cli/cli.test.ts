@@ -56,6 +56,20 @@ describe('flashworld CLI', () => {
     }
   });
 
+  it('writes the same PLY bytes and splat count without SPZ (straight from the engine buffer, no SplatSet)', () => {
+    const f = examples[0];
+    const plyOnly = mkdtempSync(join(tmpdir(), 'fw-cli-ply-'));
+    const r = cli(['generate', join(repoRoot, 'examples', f), '--out', plyOnly, '--model', 'test', '--ply', '--seed', '3',
+      '--resolution', `${SIZE.frames}x${SIZE.height}x${SIZE.width}`]);
+    expect(r.code, r.stderr).toBe(0);
+    const name = f.replace('.json', '');
+    const a = readFileSync(join(plyOnly, name, 'gaussians.ply'));
+    expect(a.equals(readFileSync(join(out, name, 'gaussians.ply')))).toBe(true);
+    expect(existsSync(join(plyOnly, name, 'gaussians.spz'))).toBe(false);
+    expect(r.stdout).toContain(`${name}: ${decodePly(a).count} splats`);
+    expect(run.stdout).toContain(`${name}: ${decodePly(a).count} splats`);
+  }, 600_000);
+
   it('writes an MP4 with upstream’s frame count ((n_frame − 1) · 15 + 1)', () => {
     const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'json',
       join(out, examples[0].replace('.json', ''), 'video.mp4')], { encoding: 'utf8' });

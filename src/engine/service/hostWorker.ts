@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { StudioError } from '../../shared/errors';
 import { validateGenerationRequest, type GenerationRequest } from '../../shared/request/generationRequest';
 import type { GenerationStage } from '../pipeline/generate';
-import { encodePly } from '../splat/ply';
+import { writePlyFile } from '../splat/plyFile';
 import { encodeSpz } from '../splat/spz';
 import { gaussianStride, prepareExport } from '../splat/export';
 import { UPSTREAM_SH_DEGREE } from '../splat/formatConstants';
@@ -119,7 +119,8 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
       const set = prepareExport(scene.gaussians, { tNorm: scene.tNorm, frame: 'world', refC2w: request.cameras[0] });
       await mkdir(resultsDir, { recursive: true });
       const files = { ply: join(resultsDir, `${jobId}.ply`), spz: join(resultsDir, `${jobId}.spz`) };
-      await writeAtomic(files.ply, encodePly(set));
+      // streamed from the SplatSet (temporary file + rename, like writeAtomic), no whole-file buffer
+      await writePlyFile(files.ply, set);
       await writeAtomic(files.spz, await encodeSpz(set));
       const thumbnail = thumbnailDataUrl(scene.gaussians, gaussianStride(UPSTREAM_SH_DEGREE), scene.cameras, request.height, request.width);
       scenes.delete(jobId);
