@@ -1,8 +1,9 @@
 /**
  * FlashWorldNetworks (what the generation loop calls) on ONNX Runtime sessions: host arrays in,
- * each network's graph float type on the way in, float32 out except the recon decoder's Gaussians
- * (handed on in the graph's output type: fp16 bits for the rasterizer), frame chunks where the
- * runtime asks for them, CUDA failures explained.
+ * each network's graph float type on the way in; float32 out, except the transformer's output and
+ * the recon decoder's Gaussians, handed on in the graph's output type (fp16 bits go on to the next
+ * graph and the rasterizer as they are); frame chunks where the runtime asks for them, CUDA
+ * failures explained.
  */
 import { CAMERA_STRIDE } from '../shared/camera';
 import type { MemoryMode } from '../shared/engine/memoryModes';
