@@ -44,6 +44,7 @@ export function summarizeProfile(events: TraceEvent[], file = ''): ProfileSummar
   const byOp = new Map<string, OpTypeTime>();
   let kernelUs = 0;
   const cpuNodes = new Set<string>();
+  const cudaSession = events.some((e) => e.args?.provider === 'CUDAExecutionProvider');
   for (const k of kernels) {
     const op = k.args?.op_name ?? '?';
     const entry = byOp.get(op) ?? { op, ms: 0, nodes: 0 };
@@ -51,7 +52,7 @@ export function summarizeProfile(events: TraceEvent[], file = ''): ProfileSummar
     entry.nodes += 1;
     byOp.set(op, entry);
     kernelUs += k.dur ?? 0;
-    if (k.args?.provider === 'CPUExecutionProvider' && events.some((e) => e.args?.provider === 'CUDAExecutionProvider')) {
+    if (cudaSession && k.args?.provider === 'CPUExecutionProvider') {
       cpuNodes.add(`${k.name!.slice(0, -KERNEL_SUFFIX.length)} (${op})`);
     }
   }
