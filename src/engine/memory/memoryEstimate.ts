@@ -6,12 +6,14 @@
  *
  * Working memory adds up across loaded networks: ONNX Runtime keeps each session's arena at its
  * peak, so a session's activations stay reserved after its run. Coefficients are calibrated from
- * `npm run bench:gpu` on an H200 (docs/BENCHMARKS.md, 2026-11-28): at 24×480×704 the arenas of the
- * VAE encoder, transformer and recon decoder together held ≈ 50.7 GB ('unload-text-encoder':
- * 59,040 MiB peak − 10.73 GB of weights − the CUDA context) and the text encoder's ≈ 1.7 GB (the
- * 'gpu' mode's 71,502 MiB less the former). The VAE encoder alone, run at 24 frames on a fresh
- * session, peaked at 9.7 GiB above idle (`test/bench/vaeSessionShapes.ts`; 2.1 GiB at 4 frames per
- * call), which leaves ≈ 38.9 GB to the recon decoder.
+ * `npm run bench:gpu` on an H200 (docs/BENCHMARKS.md, 2026-11-28, nvidia-smi peaks at 24×480×704
+ * with 22.1 GB of fp16 graphs): 'low-vram' (only the transformer on the card) peaked at 16,181 MiB,
+ * so the transformer's arena is ≈ 6.3 GB beside its 10.2 GB of weights and the CUDA context;
+ * 'text-encoder-cpu' at 63,332 MiB, which leaves ≈ 48.9 GB to the arenas of the VAE encoder and the
+ * recon decoder together; 'gpu' at 76,375 MiB, ≈ 2.3 GB more than the text encoder's weights. The
+ * VAE encoder alone, run at 24 frames on a fresh session, peaked at 9.7 GiB above idle
+ * (`test/bench/vaeSessionShapes.ts`; 2.1 GiB at 4 frames per call), which leaves ≈ 38.9 GB to the
+ * recon decoder.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,9 +35,9 @@ export const WORKING_BYTES_PER_PIXEL: Record<GraphNetwork, number> = {
 };
 /** Arena that does not scale with the image size (attention/FFN buffers, cuBLAS/cuDNN workspaces). */
 export const WORKING_BYTES_FIXED: Record<GraphNetwork, number> = {
-  'text encoder': 1.7e9,
+  'text encoder': 2.3e9,
   'VAE encoder': 0.3e9,
-  transformer: 2.0e9,
+  transformer: 6.3e9,
   'recon decoder': 0.3e9,
 };
 /** CUDA context, cuBLAS/cuDNN handles: paid once per process. */
