@@ -5,12 +5,17 @@
  * each step timed on its own, then the two together, then encodePlyFromGaussians (the same
  * bytes in one pass, no SplatSet), then the streaming file writers (writePlyFile of the set,
  * writePlyFileFromGaussians) into a temporary folder; best and median of 5.
- * Run: npm run bench:export [-- --count N --runs R --dir FOLDER]
+ * Then the same Gaussians as fp16 bits (what the recon decoder gives on the GPU): each export
+ * reading them a block at a time, against the path it replaces (widening the whole buffer into
+ * a fresh Float32Array first, as generate() did, then the f32 export).
+ * Run: npm run bench:export [-- --count N --runs R --dir FOLDER --fp16-only]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { float16Data } from '../../src/engine/pipeline/floatData';
+import { float32ArrayToHalf, halfArrayToFloat32 } from '../../src/engine/weights/halfFloat';
 import { prepareExport, type ExportOptions } from '../../src/engine/splat/export';
 import { encodePly, encodePlyFromGaussians, writePlyFile, writePlyFileFromGaussians } from '../../src/engine/splat/ply';
 import type { SplatSet } from '../../src/engine/splat/splatSet';
@@ -25,6 +30,7 @@ function argValue(name: string, fallback: number): number {
 
 const count = argValue('--count', 4_055_040);
 const runs = argValue('--runs', 5);
+const fp16Only = process.argv.includes('--fp16-only');
 const dirArg = process.argv.indexOf('--dir');
 const dir = mkdtempSync(join(dirArg >= 0 ? process.argv[dirArg + 1] : tmpdir(), 'bench-export-'));
 
@@ -86,7 +92,7 @@ const frames: [string, ExportOptions][] = [
   ['camera0', { tNorm: 1.5, frame: 'camera0' }],
 ];
 const file = join(dir, 'bench.ply');
-for (const [name, options] of frames) {
+for (const [name, options] of fp16Only ? [] : frames) {
   const prepared = await time(() => prepareExport(gaussians, options));
   report(`prepareExport ${name}`, prepared.timing);
   const set: SplatSet = prepared.last;
@@ -98,5 +104,22 @@ for (const [name, options] of frames) {
   report(`prepareExport+writePlyFile ${name}`, (await time(() => writePlyFile(file, prepareExport(gaussians, options)))).timing);
   report(`writePlyFileFromGaussians ${name}`, (await time(() => writePlyFileFromGaussians(file, gaussians, options))).timing);
   console.log(`  ${set.count} splats kept, ${(encoded.last.length / 2 ** 20).toFixed(0)} MiB of PLY`);
+}
+
+// fp16: the same scene as the recon decoder's fp16 bits; the f32 rows read the exact widening of them.
+const bits = float32ArrayToHalf(gaussians);
+const half = float16Data(bits);
+const widened = halfArrayToFloat32(bits);
+report('widen fp16 → fresh f32 (replaced)', (await time(() => halfArrayToFloat32(bits))).timing);
+for (const [name, options] of frames) {
+  report(`prepareExport f32 (no widening) ${name}`, (await time(() => prepareExport(widened, options))).timing);
+  report(`widen+prepareExport ${name}`, (await time(() => prepareExport(halfArrayToFloat32(bits), options))).timing);
+  report(`prepareExport fp16 ${name}`, (await time(() => prepareExport(half, options))).timing);
+  report(`encodePlyFromGaussians f32 ${name}`, (await time(() => encodePlyFromGaussians(widened, options))).timing);
+  report(`widen+encodePlyFromGaussians ${name}`, (await time(() => encodePlyFromGaussians(halfArrayToFloat32(bits), options))).timing);
+  report(`encodePlyFromGaussians fp16 ${name}`, (await time(() => encodePlyFromGaussians(half, options))).timing);
+  report(`writePlyFileFromGaussians f32 ${name}`, (await time(() => writePlyFileFromGaussians(file, widened, options))).timing);
+  report(`widen+writePlyFileFromGaussians ${name}`, (await time(() => writePlyFileFromGaussians(file, halfArrayToFloat32(bits), options))).timing);
+  report(`writePlyFileFromGaussians fp16 ${name}`, (await time(() => writePlyFileFromGaussians(file, half, options))).timing);
 }
 rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
  * The rasterizer returns fp16 renders for the fp16 VAE encoder (rounded on the GPU): that must give
  * exactly the scene of the earlier path, where it returned f32 renders and the host rounded them.
  * With the recon decoder's fp16 Gaussians (the default of fp16 graphs), the rasterizer reads the
- * fp16 bits as they are: that must give exactly the scene of widening them on the host first.
+ * fp16 bits as they are: that must give exactly the scene of widening them on the host first; and
+ * generate hands them on as fp16, from which every scene file is the file of the widened path.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,10 @@ import { NetworkSlots } from '../../src/engine/networkSlots';
 import { createOnnxNetworks } from '../../src/engine/onnxNetworks';
 import { float32Data, widenToFloat32 } from '../../src/engine/pipeline/floatData';
 import { generate, type GenerationResult } from '../../src/engine/pipeline/generate';
+import { prepareExport, type ExportOptions } from '../../src/engine/splat/export';
+import { encodePly, encodePlyFromGaussians } from '../../src/engine/splat/ply';
+import { encodeSpzSync } from '../../src/engine/splat/spz';
+import type { GaussianInput } from '../../src/engine/splat/gaussianBlocks';
 import { prepareImagePrompt } from '../../src/engine/pipeline/imagePrep';
 import type { FlashWorldNetworks, SplatRenderer } from '../../src/engine/pipeline/networks';
 import { SeededNoise } from '../../src/engine/pipeline/noise';
@@ -114,11 +119,22 @@ describe('generate with fp16 graphs', () => {
     const x = bitsOf(a), y = bitsOf(b);
     return x.reduce((n, v, i) => n + (v === y[i] ? 0 : 1), 0);
   };
+  const f32 = (r: GenerationResult) => widenToFloat32(r.gaussians);
   const plausible = (r: GenerationResult) => {
-    expect(r.gaussians).toBeInstanceOf(Float32Array);
     expect(r.count).toBe(4 * 2 * 32 * 48);
-    expect(r.gaussians.every(Number.isFinite)).toBe(true);
-    expect(new Set(r.gaussians.subarray(0, 38 * 64)).size).toBeGreaterThan(38 * 16);
+    expect(f32(r).every(Number.isFinite)).toBe(true);
+    expect(new Set(f32(r).subarray(0, 38 * 64)).size).toBeGreaterThan(38 * 16);
+  };
+  /** Every file the studio and the CLI write of a scene: PLY (both layouts, from Gaussians and via a SplatSet) and SPZ, in both frames. */
+  const sceneFiles = (gaussians: GaussianInput, tNorm: number): Buffer[] => {
+    const frames: ExportOptions[] = [{ tNorm, frame: 'world', refC2w: request.cameras[0] }, { tNorm, frame: 'camera0' }];
+    return frames.flatMap((options) => {
+      const set = prepareExport(gaussians, options);
+      return [
+        encodePlyFromGaussians(gaussians, options), encodePlyFromGaussians(gaussians, options, { layout: 'upstream' }),
+        encodePly(set), encodeSpzSync(set),
+      ];
+    });
   };
 
   it('renders fp16 for the fp16 VAE encoder and gives bit for bit the scene of rounding f32 renders on the host', async () => {
@@ -129,8 +145,9 @@ describe('generate with fp16 graphs', () => {
     const b = await run({ ...f32Gaussians, rendersFloatType: 'float32' }, hostRounded);
     expect(gpuRounded).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float16' }));
     expect(hostRounded).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float32' }));
+    expect(a.gaussians.dtype).toBe('float32');
     plausible(a);
-    expect(differing(a.gaussians, b.gaussians)).toBe(0);
+    expect(differing(f32(a), f32(b))).toBe(0);
   }, 300_000);
 
   it('feeds the fp16 transformer fp16 bits (features passed back as they came out) and gives bit for bit the scene of f32 I/O cast in the graph', async () => {
@@ -159,7 +176,7 @@ describe('generate with fp16 graphs', () => {
     expect(calls).toBe(4);
     expect(f32Gaussians.transformerFloatType).toBe('float16');
     plausible(a);
-    expect(differing(a.gaussians, b.gaussians)).toBe(0);
+    expect(differing(f32(a), f32(b))).toBe(0);
   }, 300_000);
 
   it('with fp16 Gaussians, rasterizes the fp16 bits and gives bit for bit the scene of widening them on the host', async () => {
@@ -178,12 +195,21 @@ describe('generate with fp16 graphs', () => {
     expect(asIs).toEqual(Array(3).fill({ gaussians: 'float16', renders: 'float16' }));
     expect(widened).toEqual(Array(3).fill({ gaussians: 'float32', renders: 'float32' }));
     plausible(a);
-    expect(differing(a.gaussians, b.gaussians)).toBe(0);
+    // generate hands the decoder's fp16 bits on as they are (no final widening) ...
+    expect(a.gaussians.dtype).toBe('float16');
+    expect(b.gaussians.dtype).toBe('float32');
+    expect(differing(f32(a), f32(b))).toBe(0);
+    // ... and every scene file written from them is the file of the widened path
+    const fromHalf = sceneFiles(a.gaussians, a.tNorm);
+    const fromWidened = sceneFiles(b.gaussians, b.tNorm);
+    expect(fromHalf).toHaveLength(8);
+    fromHalf.forEach((file, i) => expect(file.equals(fromWidened[i]), `scene file ${i}`).toBe(true));
     // fp16 Gaussians are a precision trade, not an identity: say how far they move the scene
-    const reference = (await run(f32Gaussians, [])).gaussians;
+    const reference = f32((await run(f32Gaussians, [])));
+    const ours = f32(a);
     let worst = 0;
-    for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(a.gaussians[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
-    console.log(`fp16 Gaussians vs f32 Gaussians (test model, 4 steps): worst relative difference ${worst.toExponential(2)}; ${differing(a.gaussians, reference)} of ${reference.length} values differ`);
-    expect(differing(a.gaussians, reference)).toBeGreaterThan(0);
+    for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(ours[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
+    console.log(`fp16 Gaussians vs f32 Gaussians (test model, 4 steps): worst relative difference ${worst.toExponential(2)}; ${differing(ours, reference)} of ${reference.length} values differ`);
+    expect(differing(ours, reference)).toBeGreaterThan(0);
   }, 300_000);
 });

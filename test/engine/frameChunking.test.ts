@@ -99,7 +99,7 @@ describe('frame chunking (maxFramesPerCall)', () => {
     const a = await whole.generateScene(request, { seed: 3 });
     const b = await chunked[2].generateScene(request, { seed: 3 });
     expect(b.count).toBe(a.count);
-    expect(worstDifference(b.gaussians, a.gaussians)).toBeLessThanOrEqual(1e-6);
+    expect(worstDifference(widenToFloat32(b.gaussians), widenToFloat32(a.gaussians))).toBeLessThanOrEqual(1e-6);
   }, 120_000);
 
   it('refuses a frame limit that is not a whole number ≥ 1 before loading anything', async () => {

@@ -8,6 +8,7 @@ import type { EngineExit, EngineLauncher, EngineProcess } from '../../src/engine
 import type { HostRequest } from '../../src/engine/service/hostProtocol';
 import { StudioError } from '../../src/shared/errors';
 import { writeFile } from 'node:fs/promises';
+import { float32Data } from '../../src/engine/pipeline/floatData';
 
 export interface FakeEngineControl {
   launches: number;
@@ -46,7 +47,7 @@ function fakeRuntime(control: FakeEngineControl): HostRuntime {
       }
       options.onStage?.({ stage: 'done' });
       const cam = [1, 0, 0, 0, 0, 0, 0, 0.5, 0.75, 0.5, 0.5];
-      return { gaussians, count: n, tNorm: 1, cameras: Float32Array.from([...cam, ...cam]), timingsMs: { text: control.stepDelayMs } };
+      return { gaussians: float32Data(gaussians), count: n, tNorm: 1, cameras: Float32Array.from([...cam, ...cam]), timingsMs: { text: control.stepDelayMs } };
     },
   };
 }
@@ -68,7 +69,7 @@ export function fakeEngineLauncher(partial: Partial<FakeEngineControl> = {}): { 
         return fakeRuntime(control);
       },
       // A stand-in MP4: the bytes name the scene so tests can tell videos apart.
-      async (path, gaussians) => writeFile(path, `fake mp4 of ${gaussians.length / 38} splats`),
+      async (path, gaussians) => writeFile(path, `fake mp4 of ${gaussians.data.length / 38} splats`),
     );
     const crash = (exit: EngineExit = { code: null, signal: 'SIGKILL' }) => {
       if (!alive) return;

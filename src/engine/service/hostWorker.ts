@@ -17,11 +17,12 @@ import type { GraphBuildOptions, GraphBuildResult } from '../model/buildGraphs';
 import type { MemoryMode } from '../../shared/engine/memoryModes';
 import { thumbnailDataUrl } from './thumbnail';
 import { graphFloatTypes } from '../networkPlacement';
+import type { FloatData } from '../pipeline/floatData';
 
-/** Renders an MP4 of engine output along its normalised cameras (src/engine/splat/video.ts). */
-export type VideoWriter = (path: string, gaussians: Float32Array, cameras: Float32Array, size: { width: number; height: number }) => Promise<unknown>;
+/** Renders an MP4 of engine output (f32 or fp16) along its normalised cameras (src/engine/splat/video.ts). */
+export type VideoWriter = (path: string, gaussians: FloatData, cameras: Float32Array, size: { width: number; height: number }) => Promise<unknown>;
 
-/** Scenes kept in memory for MP4 export: a 24×480×704 scene is ~600 MB, so only the latest few. */
+/** Scenes kept in memory for MP4 export: a 24×480×704 scene is ~600 MB (~300 MB as the GPU path's fp16), so only the latest few. */
 export const SCENES_KEPT_FOR_VIDEO = 2;
 
 /** What the host needs of the runtime (src/engine/runtime.ts `FlashWorldRuntime`). */
@@ -38,7 +39,7 @@ export interface HostRuntime {
   generateScene(
     request: GenerationRequest,
     options: { seed?: number; signal?: AbortSignal; onStage?: (stage: GenerationStage) => void },
-  ): Promise<{ gaussians: Float32Array; count: number; tNorm: number; cameras: Float32Array; timingsMs: Record<string, number> }>;
+  ): Promise<{ gaussians: FloatData; count: number; tNorm: number; cameras: Float32Array; timingsMs: Record<string, number> }>;
 }
 
 export type RuntimeFactory = (init: {
@@ -80,7 +81,7 @@ export function createHostWorker(post: (reply: HostReply) => void, createRuntime
   // One job at a time: the GPU (or the CPU EP's thread pool) is the bottleneck; a second job
   // would only slow the first.
   let chain: Promise<void> = Promise.resolve();
-  const scenes = new Map<string, { gaussians: Float32Array; cameras: Float32Array; width: number; height: number }>();
+  const scenes = new Map<string, { gaussians: FloatData; cameras: Float32Array; width: number; height: number }>();
 
   async function video(taskId: number, jobId: string, path: string): Promise<void> {
     try {

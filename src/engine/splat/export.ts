@@ -11,11 +11,13 @@ import {
   UPSTREAM_EXPORT_OPACITY_THRESHOLD,
   UPSTREAM_SH_DEGREE,
 } from './formatConstants';
-import { writeExportedSplats, type ExportDestination, type ExportPlan } from './exportWriter';
+import { writeExportedGaussians, type ExportDestination, type ExportPlan } from './exportWriter';
+import { gaussianValueCount, type GaussianInput } from './gaussianBlocks';
 import { allocateSplatSet, firstSplats, shRestPerChannel, type SplatSet } from './splatSet';
 import { shRotationForMatrix } from './shRotation';
 
 export type { ExportPlan } from './exportWriter';
+export type { GaussianInput } from './gaussianBlocks';
 
 /** A rigid camera-to-world pose as the request JSON writes cameras: quaternion [w, x, y, z], position [x, y, z]. */
 export interface PoseWXYZ {
@@ -59,9 +61,10 @@ export function quaternionToMatrixWXYZ(q: ArrayLike<number>): Float64Array {
   ]);
 }
 
-function validate(gaussians: Float32Array, options: ExportOptions, stride: number): void {
-  if (gaussians.length % stride !== 0) {
-    throw new StudioError('INVALID_REQUEST', `Gaussian buffer has ${gaussians.length} floats, not a multiple of ${stride} (xyz, opacity, scale, rotation, SH of degree ${options.shDegree ?? UPSTREAM_SH_DEGREE}).`);
+function validate(gaussians: GaussianInput, options: ExportOptions, stride: number): void {
+  const values = gaussianValueCount(gaussians);
+  if (values % stride !== 0) {
+    throw new StudioError('INVALID_REQUEST', `Gaussian buffer has ${values} floats, not a multiple of ${stride} (xyz, opacity, scale, rotation, SH of degree ${options.shDegree ?? UPSTREAM_SH_DEGREE}).`);
   }
   if (!(options.tNorm > 0) || !Number.isFinite(options.tNorm)) {
     throw new StudioError('INVALID_REQUEST', `T_norm must be a positive finite number; got ${options.tNorm}.`);
@@ -84,12 +87,12 @@ function validate(gaussians: Float32Array, options: ExportOptions, stride: numbe
  * Validates the options and works out, once, what the export does to each Gaussian: the
  * threshold, the scale, camera 0's pose and SH rotation.
  */
-export function planExport(gaussians: Float32Array, options: ExportOptions): ExportPlan {
+export function planExport(gaussians: GaussianInput, options: ExportOptions): ExportPlan {
   const shDegree = options.shDegree ?? UPSTREAM_SH_DEGREE;
   const stride = gaussianStride(shDegree);
   validate(gaussians, options, stride);
   const threshold = options.opacityThreshold ?? UPSTREAM_EXPORT_OPACITY_THRESHOLD;
-  const total = gaussians.length / stride;
+  const total = gaussianValueCount(gaussians) / stride;
   // Upstream prunes only when the threshold is > 0 (a 0 threshold keeps NaN opacities too).
   const keepAll = !(threshold > 0);
 
@@ -126,13 +129,14 @@ function splatSetDestination(set: SplatSet): ExportDestination {
 }
 
 /**
- * Engine Gaussians (N × stride floats, activated values) → a SplatSet ready for PLY/SPZ writers.
+ * Engine Gaussians (N × stride floats, activated values; f32, or fp16 bits as FloatData) → a
+ * SplatSet ready for PLY/SPZ writers; fp16 gives exactly the set of its widened values.
  * For a PLY alone, encodePlyFromGaussians (ply.ts) gives the same bytes without the SplatSet.
  */
-export function prepareExport(gaussians: Float32Array, options: ExportOptions): SplatSet {
+export function prepareExport(gaussians: GaussianInput, options: ExportOptions): SplatSet {
   const plan = planExport(gaussians, options);
   // Room for every Gaussian, then views of the ones kept: no counting pass first, which waits on
   // memory for every opacity (50–100 ms at 4 M Gaussians on the build machine).
   const set = allocateSplatSet(plan.total, plan.shDegree);
-  return firstSplats(set, writeExportedSplats(gaussians, plan, splatSetDestination(set)));
+  return firstSplats(set, writeExportedGaussians(gaussians, plan, splatSetDestination(set)));
 }

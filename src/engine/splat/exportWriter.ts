@@ -17,7 +17,9 @@ import {
   GAUSSIAN_XYZ_OFFSET,
   UPSTREAM_EXPORT_SCALE_LOG_EPS,
 } from './formatConstants';
+import { forEachFloat32Block, gaussianData, type GaussianInput } from './gaussianBlocks';
 import type { ShRotation } from './shRotation';
+import { halfToFloat32Table } from '../weights/halfFloat';
 
 /** Everything an export does to each Gaussian, worked out once per call (see planExport). */
 export interface ExportPlan {
@@ -76,11 +78,45 @@ const MAX_OPACITY_LOGIT = 20;
  * state the count before the first splat (the streamed PLY's header). It waits on memory for
  * every opacity, so callers that can size afterwards skip it.
  */
-export function countKept(gaussians: Float32Array, plan: ExportPlan): number {
+export function countKept(gaussians: GaussianInput, plan: ExportPlan): number {
   if (plan.keepAll) return plan.total;
+  const data = gaussianData(gaussians);
   let count = 0;
-  for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < plan.total; i++, o += plan.stride) if (gaussians[o] >= plan.threshold) count++;
+  if (data.dtype === 'float32') {
+    const src = data.data;
+    for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < plan.total; i++, o += plan.stride) if (src[o] >= plan.threshold) count++;
+  } else {
+    // Each opacity widened exactly through the table: the same comparison as on widened values.
+    const bits = data.data, table = halfToFloat32Table();
+    for (let i = 0, o = GAUSSIAN_OPACITY_OFFSET; i < plan.total; i++, o += plan.stride) if (table[bits[o]] >= plan.threshold) count++;
+  }
   return count;
+}
+
+/** `dest` with every field moved on by `splats` splats. */
+function advanceDestination(dest: ExportDestination, splats: number): ExportDestination {
+  const move = (slot: FieldSlot): FieldSlot => ({ array: slot.array, offset: slot.offset + splats * slot.step, step: slot.step });
+  return {
+    positions: move(dest.positions),
+    scalesLog: move(dest.scalesLog),
+    rotationsWXYZ: move(dest.rotationsWXYZ),
+    opacityLogit: move(dest.opacityLogit),
+    shDC: move(dest.shDC),
+    shRest: { ...move(dest.shRest), channelStep: dest.shRest.channelStep, coeffStep: dest.shRest.coeffStep },
+  };
+}
+
+/**
+ * writeExportedSplats for f32 or fp16 Gaussians. f32 is one call on the buffer itself; fp16 goes
+ * a block of rows at a time through an f32 scratch (gaussianBlocks.ts), each block's splats
+ * following the last one's, so the output is exactly that of widening the whole buffer first.
+ */
+export function writeExportedGaussians(gaussians: GaussianInput, plan: ExportPlan, dest: ExportDestination, from = 0, to = plan.total): number {
+  let written = 0;
+  forEachFloat32Block(gaussians, plan.stride, from, to, (block, start, end) => {
+    written += writeExportedSplats(block, plan, written === 0 ? dest : advanceDestination(dest, written), start, end);
+  });
+  return written;
 }
 
 /**

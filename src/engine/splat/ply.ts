@@ -4,7 +4,8 @@
  * re-exported here, so callers import PLY from one place.
  */
 import { planExport, type ExportOptions } from './export';
-import { writeExportedSplats } from './exportWriter';
+import { writeExportedGaussians } from './exportWriter';
+import type { GaussianInput } from './gaussianBlocks';
 import { checkLittleEndianHost, fillRows, plyHeader, plyRowDestination, plyRowFloats, type PlyWriteOptions } from './plyRows';
 import { assertSplatSetShape, type SplatSet } from './splatSet';
 
@@ -34,7 +35,8 @@ export function encodePly(set: SplatSet, options: PlyWriteOptions = {}): Buffer 
 
 /**
  * encodePly(prepareExport(gaussians, exportOptions), options), byte for byte, in one pass from
- * the engine's buffer: no SplatSet in between. Use it when the PLY is the only output wanted.
+ * the engine's buffer (f32, or fp16 bits a block at a time): no SplatSet in between. Use it when
+ * the PLY is the only output wanted.
  *
  * The header states the splat count, known only after the pass, so the body is written after
  * room for the header of the largest possible count (every Gaussian kept) and the header goes in
@@ -42,7 +44,7 @@ export function encodePly(set: SplatSet, options: PlyWriteOptions = {}): Buffer 
  * never touched, so it costs address space only; the result is a view of its first bytes.
  * This saves a counting pass over 0.6 GB (~7 % of the time at 4 M splats).
  */
-export function encodePlyFromGaussians(gaussians: Float32Array, exportOptions: ExportOptions, options: PlyWriteOptions = {}): Buffer {
+export function encodePlyFromGaussians(gaussians: GaussianInput, exportOptions: ExportOptions, options: PlyWriteOptions = {}): Buffer {
   checkLittleEndianHost();
   const plan = planExport(gaussians, exportOptions);
   const layout = options.layout ?? 'inria';
@@ -50,7 +52,7 @@ export function encodePlyFromGaussians(gaussians: Float32Array, exportOptions: E
   const roomForHeader = plyHeader(plan.total, plan.shDegree, layout).length;
   const arrayBuffer = new ArrayBuffer(roomForHeader + plan.total * rowBytes);
   const body = new Float32Array(arrayBuffer, roomForHeader, (plan.total * rowBytes) / 4);
-  const count = writeExportedSplats(gaussians, plan, plyRowDestination(body, plan.shDegree, layout));
+  const count = writeExportedGaussians(gaussians, plan, plyRowDestination(body, plan.shDegree, layout));
   const header = plyHeader(count, plan.shDegree, layout);
   // Fewer kept splats can mean a shorter count and so a header shorter by 4 (it is padded to a
   // multiple of 4): then the body moves up to meet it. Rare (the count must lose a digit).

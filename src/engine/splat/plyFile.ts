@@ -8,7 +8,8 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { StudioError } from '../../shared/errors';
 import { planExport, type ExportOptions } from './export';
-import { countKept, writeExportedSplats } from './exportWriter';
+import { countKept, writeExportedGaussians } from './exportWriter';
+import type { GaussianInput } from './gaussianBlocks';
 import { checkLittleEndianHost, fillRows, plyHeader, plyRowDestination, plyRowFloats, type PlyWriteOptions } from './plyRows';
 import { assertSplatSetShape, type SplatSet } from './splatSet';
 
@@ -80,10 +81,10 @@ export async function writePlyFile(filePath: string, set: SplatSet, options: Ply
 /**
  * Streams the export of engine Gaussians to `filePath`: the same bytes as
  * encodePly(prepareExport(gaussians, exportOptions), options), without a SplatSet or a
- * whole-file buffer. Each chunk covers a run of source Gaussians, of which the kept ones are
- * written. Returns the number of bytes written.
+ * whole-file buffer. Each chunk covers a run of source Gaussians (f32, or fp16 bits widened a
+ * block at a time), of which the kept ones are written. Returns the number of bytes written.
  */
-export async function writePlyFileFromGaussians(filePath: string, gaussians: Float32Array, exportOptions: ExportOptions, options: PlyWriteOptions = {}): Promise<number> {
+export async function writePlyFileFromGaussians(filePath: string, gaussians: GaussianInput, exportOptions: ExportOptions, options: PlyWriteOptions = {}): Promise<number> {
   checkLittleEndianHost();
   const plan = planExport(gaussians, exportOptions);
   const count = countKept(gaussians, plan);
@@ -94,6 +95,6 @@ export async function writePlyFileFromGaussians(filePath: string, gaussians: Flo
   return streamPlyFile(filePath, header, count, plyRowFloats(plan.shDegree, layout), chunks, (chunk, c) => {
     const dest = plyRowDestination(chunk, plan.shDegree, layout);
     const start = c * STREAM_CHUNK_ROWS;
-    return writeExportedSplats(gaussians, plan, dest, start, Math.min(plan.total, start + STREAM_CHUNK_ROWS));
+    return writeExportedGaussians(gaussians, plan, dest, start, Math.min(plan.total, start + STREAM_CHUNK_ROWS));
   });
 }

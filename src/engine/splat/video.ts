@@ -11,6 +11,7 @@ import { StudioError } from '../../shared/errors';
 import { viewCameras } from '../pipeline/generate';
 import { PREVIEW_VIDEO_FPS } from '../pipeline/constants';
 import { sharedRasterizer } from './rasterizer';
+import { gaussianData, type GaussianInput } from './gaussianBlocks';
 
 export interface VideoOptions {
   width: number;
@@ -41,7 +42,7 @@ export function findFfmpeg(explicit?: string): string {
  * normalised n_frame cameras; sampling them equals upstream's sample-then-normalise, since the
  * normalisation is a rigid transform plus a scale that slerp and lerp commute with.
  */
-export async function writeTrajectoryVideo(path: string, gaussians: Float32Array, cameras: PackedCameras, options: VideoOptions): Promise<number> {
+export async function writeTrajectoryVideo(path: string, gaussians: GaussianInput, cameras: PackedCameras, options: VideoOptions): Promise<number> {
   const { width, height } = options;
   const fps = options.fps ?? PREVIEW_VIDEO_FPS;
   const frames = cameras.length / CAMERA_STRIDE;
@@ -68,7 +69,8 @@ export async function writeTrajectoryVideo(path: string, gaussians: Float32Array
     });
 
   const rasterizer = await sharedRasterizer();
-  const scene = rasterizer.upload(gaussians);
+  // fp16 Gaussians go up as their bits: the rasterizer reads both types.
+  const scene = rasterizer.upload(gaussianData(gaussians).data);
   try {
     for (let first = 0; first < views.length; first += FRAMES_PER_BATCH) {
       if (options.signal?.aborted) throw new StudioError('CANCELLED', 'The video export was cancelled.');

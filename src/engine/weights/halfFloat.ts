@@ -57,7 +57,8 @@ export function float32ArrayToHalf(src: Float32Array, dst = new Uint16Array(src.
 }
 
 let halfTable: Float32Array | null = null;
-function halfToFloat32Table(): Float32Array {
+/** The f32 value of each of the 65,536 half bit patterns (built once, 256 KiB). */
+export function halfToFloat32Table(): Float32Array {
   if (!halfTable) {
     halfTable = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) halfTable[h] = halfBitsToFloat32(h);
