@@ -26,10 +26,21 @@ const position = async (p: Page) => (await p.textContent('[data-testid=camera-po
 /** Clicking the canvas takes focus away from inputs, so shortcuts act (and no drag happens). */
 const focusViewer = (p: Page) => p.locator('[data-testid=viewer] canvas').click({ position: { x: 5, y: 200 } });
 
+/** Holds `key` until `moved`, then waits for the view to come to rest (its pose readout lags a few frames). */
 async function holdUntil(p: Page, key: string, moved: () => Promise<boolean>): Promise<void> {
   await p.keyboard.down(key);
   await expect.poll(moved, POLL).toBe(true);
   await p.keyboard.up(key);
+  let last = '';
+  await expect
+    .poll(async () => {
+      await p.waitForTimeout(300);
+      const now = (await p.getAttribute('[data-testid=view-pose]', 'data-pose')) ?? '';
+      const still = now === last;
+      last = now;
+      return still;
+    }, POLL)
+    .toBe(true);
 }
 
 async function download(p: Page, click: () => Promise<void>): Promise<{ text: string; name: string; path: string }> {
