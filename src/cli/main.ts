@@ -229,7 +229,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const warning of runtime.info.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   if (runtime.info.provider === 'cuda') {
-    process.stderr.write(`  running on GPU ${runtime.info.deviceId}, memory mode ${runtime.info.memoryMode} (${MEMORY_MODE_INFO[runtime.info.memoryMode].label})\n`);
+    const chunks = runtime.info.maxFramesPerCall ? `, ${runtime.info.maxFramesPerCall} frames a call` : '';
+    process.stderr.write(`  running on GPU ${runtime.info.deviceId}, memory mode ${runtime.info.memoryMode} (${MEMORY_MODE_INFO[runtime.info.memoryMode].label})${chunks}\n`);
   }
   if (runtime.info.randomWeights) process.stderr.write(`  ${runtime.info.label}: output is noise, not a scene.\n`);
 

@@ -10,10 +10,11 @@ import { buildModelGraphs, type GraphNetwork } from './model/buildGraphs';
 import { resolveModelFiles, type ModelFiles } from './model/modelFiles';
 import type { GraphCacheEvent } from './onnx/cache';
 import type { createSession } from './onnx/session';
-import { MEMORY_MODE_INFO, type MemoryMode } from '../shared/engine/memoryModes';
+import type { MemoryMode } from '../shared/engine/memoryModes';
 import { cudaProviderProblem } from './gpu/cudaProvider';
 import { listGpus, type GpuInfo } from './gpu/nvidiaSmi';
-import { estimateMemoryModes, fastestFittingMode, graphWeightBytes } from './memory/memoryEstimate';
+import { autoPlan, type AutoPlan } from './memory/autoPlan';
+import { graphWeightBytes } from './memory/memoryEstimate';
 import { graphFloatTypes, type GraphFloatType } from './networkPlacement';
 import { NetworkSlots } from './networkSlots';
 import { readReconDecoderConfig, type ReconDecoderConfig } from './models/reconDecoder';
@@ -91,6 +92,8 @@ export interface RuntimeInfo {
   deviceId: number;
   /** the mode actually used ('auto' resolved) */
   memoryMode: MemoryMode;
+  /** frames per VAE-encoder / recon-decoder call (the user's, or what 'auto' chose to fit); null = all at once */
+  maxFramesPerCall: number | null;
   /** the transformer's graph float type (the main network) */
   floatType: GraphFloatType;
   /** each network's graph float type (float32 wherever a network runs on the CPU) */
@@ -142,26 +145,16 @@ async function preflight(options: RuntimeOptions, warnings: string[]): Promise<{
   return { provider: 'cuda', gpus };
 }
 
-/** 'auto': the fastest mode the estimate says fits the GPU's free memory now. */
-function autoMemoryMode(
-  graphs: Record<GraphNetwork, string>,
-  gpu: GpuInfo | undefined,
-  framesPerCall: number | undefined,
-  warnings: string[],
-): MemoryMode {
-  if (!gpu) return 'gpu';
-  const estimates = estimateMemoryModes(graphWeightBytes(graphs), AUTO_PLAN_SIZE, { framesPerCall });
-  const mode = fastestFittingMode(estimates, gpu.memoryFreeBytes);
-  if (mode) return mode;
-  warnings.push(
-    `No memory mode is expected to fit the ${(gpu.memoryFreeBytes / 1e9).toFixed(1)} GB free on ${gpu.name}; trying "${MEMORY_MODE_INFO['low-vram'].label}". Close other GPU programs or lower the resolution if it runs out of memory.`,
-  );
-  return 'low-vram';
+/** 'auto': memory/autoPlan.ts on the GPU's free memory now; without a GPU (CPU fallback) nothing to weigh. */
+function resolveAuto(graphs: Record<GraphNetwork, string>, gpu: GpuInfo | undefined, framesPerCall: number | undefined, warnings: string[]): AutoPlan {
+  if (!gpu) return { mode: 'gpu', framesPerCall, note: null };
+  const plan = autoPlan({ weightBytes: graphWeightBytes(graphs), size: AUTO_PLAN_SIZE, freeBytes: gpu.memoryFreeBytes, gpuName: gpu.name, framesPerCall });
+  if (plan.note) warnings.push(plan.note);
+  return plan;
 }
 
 export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<FlashWorldRuntime> {
-  const { maxFramesPerCall } = options;
-  planFrameChunks(1, maxFramesPerCall); // a bad value fails now, not in the first generation
+  planFrameChunks(1, options.maxFramesPerCall); // a bad value fails now, not in the first generation
   const files: ModelFiles = resolveModelFiles(options.model, options.resourcesDir);
   const warnings: string[] = [];
   const { provider, gpus } = await preflight(options, warnings);
@@ -195,8 +188,10 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     const requestedMode = provider === 'cuda' ? (options.memoryMode ?? 'gpu') : 'gpu';
     // 'auto' weighs the GPU graphs of every network (what the model manager builds) before it
     // knows which of them will run on the CPU instead.
-    const memoryMode =
-      requestedMode === 'auto' ? autoMemoryMode((await build(plan('gpu'))).graphs, gpus.find((g) => g.index === deviceId), maxFramesPerCall, warnings) : requestedMode;
+    const { mode: memoryMode, framesPerCall: maxFramesPerCall } =
+      requestedMode === 'auto'
+        ? resolveAuto((await build(plan('gpu'))).graphs, gpus.find((g) => g.index === deviceId), options.maxFramesPerCall, warnings)
+        : { mode: requestedMode, framesPerCall: options.maxFramesPerCall };
     const floatTypes = plan(memoryMode);
     const { graphs } = await build(floatTypes);
     const live = new NetworkSlots({
@@ -228,7 +223,17 @@ export async function createFlashWorldRuntime(options: RuntimeOptions): Promise<
     const textCache = new Map<string, Float32Array>();
 
     return {
-      info: { label: files.label, randomWeights: files.randomWeights, provider, deviceId, memoryMode, floatType: floatTypes.transformer, floatTypes, warnings },
+      info: {
+        label: files.label,
+        randomWeights: files.randomWeights,
+        provider,
+        deviceId,
+        memoryMode,
+        maxFramesPerCall: maxFramesPerCall ?? null,
+        floatType: floatTypes.transformer,
+        floatTypes,
+        warnings,
+      },
       networks,
       async generateScene(request, sceneOptions = {}) {
         const timingsMs: Record<string, number> = {};
