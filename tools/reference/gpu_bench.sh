@@ -3,6 +3,7 @@
 # machine warm. Upstream's PyTorch side runs in the background (setsid) while the Node + ORT CUDA
 # bundle (../shared/gpu/ort-cuda-bundle.sh, 7 parts of 29 MiB) arrives, two parts per call when the
 # checkout that travels is lean (see "lean checkout" in docs/BENCHMARKS.md).
+#   here:     bash tools/reference/lean_checkout.sh   (and git checkout main after the lease)
 #   call 1:   bash tools/reference/gpu_bench.sh start   carry [.gpu, .gl, .bench, .ortb/part00, .ortb/part06]
 #   calls 2+: bash tools/reference/gpu_bench.sh part    carry [.ortb/partNN, .ortb/partMM]   (prints the pipeline log)
 #   then, one memory mode per call (results and logs under $OUT; each waits for the graphs it needs):
