@@ -23,7 +23,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 
 from full_model import apply_fp8, build_and_save, fp8_in_place, load_saved, log  # noqa: E402
 from make_network_fixtures import PROMPTS, no_bf16_casts  # noqa: E402
-from upstream import RandomRecorder, import_upstream, save_fixture, seed_all, strict_fp32  # noqa: E402
+from upstream import RandomRecorder, import_upstream, save_fixture, seed_all, strict_fp32, test_images  # noqa: E402
 
 FP16_MAX = 65504.0
 
@@ -113,9 +113,7 @@ def vae_encoder(gs, out, summary):
 
     seed_all(40)
     h, w = 480, 704
-    yy, xx = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
-    base = torch.stack([torch.sin(3 * xx + 1), torch.cos(2 * yy - xx), xx * yy], 0)
-    image = (0.7 * base + 0.3 * torch.rand(2, 3, h, w) * 2 - 0.3).clamp(-1, 1)  # 2 images: batch dim
+    image = test_images(2, h, w)  # 2 images: batch dim
     x = image.unsqueeze(2).to(gs.device)  # (B, 3, 1, H, W) as upstream feeds single frames
     tensors = {"image": image}
     vae32 = copy.deepcopy(gs.vae).float()  # weights are bf16-representable: the fp32 copy holds the same values

@@ -8,7 +8,7 @@ import os
 import types
 
 import tiny_config as cfg
-from upstream import RandomRecorder, save_fixture, seed_all, strict_fp32
+from upstream import RandomRecorder, save_fixture, seed_all, strict_fp32, test_images
 
 PROMPTS = ["A quiet harbor town at dusk, boats bobbing on calm water.", "東京の夜景 🌃 with   odd   spacing"]
 
@@ -54,9 +54,7 @@ def vae_encoder(gs, gs32, out):
 
     seed_all(40)
     h, w = 128, 192
-    yy, xx = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
-    base = torch.stack([torch.sin(3 * xx + 1), torch.cos(2 * yy - xx), xx * yy], 0)
-    image = (0.7 * base + 0.3 * torch.rand(2, 3, h, w) * 2 - 0.3).clamp(-1, 1)  # 2 images: batch dim
+    image = test_images(2, h, w)  # 2 images: batch dim
     x = image.unsqueeze(2)  # (B, 3, 1, H, W) as upstream feeds single frames
     tensors = {"image": image}
     vae32 = gs32.vae

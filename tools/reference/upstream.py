@@ -150,6 +150,15 @@ def seed_all(seed: int):
     torch.cuda.manual_seed_all(seed)
 
 
+def test_images(count: int, h: int, w: int):
+    """`count` smooth images in [-1, 1] with some noise (torch.rand: seed first), (count, 3, h, w)."""
+    import torch
+
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
+    base = torch.stack([torch.sin(3 * xx + 1), torch.cos(2 * yy - xx), xx * yy], 0)
+    return (0.7 * base + 0.3 * torch.rand(count, 3, h, w) * 2 - 0.3).clamp(-1, 1)
+
+
 def strict_fp32():
     """No TF32 anywhere: the fp32 references must be true fp32."""
     import torch
